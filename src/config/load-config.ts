@@ -1,0 +1,245 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import convict from 'convict';
+import { DbSwitchError } from '../errors.js';
+import type { ConfigSource, DbSwitchConfig, DbSwitchConfigInput } from './config.js';
+import { coerce } from './formats.js';
+import { checkRules, type Problem } from './rules.js';
+import { schema, settingFor, settings } from './schema.js';
+import { closestKey } from './closest-key.js';
+
+/** Where `loadConfig` looks. Every field is optional; nothing is read before the call. */
+export interface LoadConfigOptions {
+  /** Environment variables. Default: `process.env`. Empty values count as unset. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Folder holding `config/` and `.env`. Default: `process.cwd()`. */
+  readonly cwd?: string;
+  /**
+   * Config files to merge, in order, instead of `config/default.json`,
+   * `config/<NODE_ENV>.json` and `DB_CONFIG_FILE`. Each must exist.
+   */
+  readonly files?: readonly string[];
+  /** Settings from code, above the files and below the environment. */
+  readonly config?: DbSwitchConfigInput;
+}
+
+/** A loaded configuration and where each of its values came from. */
+export interface ExplainedConfig {
+  readonly config: DbSwitchConfig;
+  readonly sources: ReadonlyMap<string, ConfigSource>;
+}
+
+interface Layer {
+  readonly source: ConfigSource;
+  readonly values: Record<string, unknown>;
+}
+
+/**
+ * Reads and validates the configuration: schema defaults < `config/default.json` <
+ * `config/<NODE_ENV>.json` < `DB_CONFIG_FILE` < `options.config` < environment, where a `.env`
+ * file in `cwd` fills in variables the environment lacks. The result is frozen.
+ *
+ * @throws DbSwitchError `ECONFIG` listing every problem, each with its key and env var.
+ * @example
+ * const config = loadConfig({ env: { DB_TYPE: 'basic', DB_USER: 'app' } });
+ */
+export function loadConfig(options: LoadConfigOptions = {}): DbSwitchConfig {
+  return explainConfig(options).config;
+}
+
+/** Like {@link loadConfig}, and also tells the source of each value (for `dbswitch config`). */
+export function explainConfig(options: LoadConfigOptions = {}): ExplainedConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const problems: Problem[] = [];
+  const { env, fromDotenv, dotenvPath } = readEnvironment(options.env ?? process.env, cwd, problems);
+  const layers = readLayers(options, env, cwd, problems);
+
+  const store = convict(schema as unknown as convict.Schema<unknown>, { env, args: [] });
+  for (const layer of layers) store.load(layer.values);
+  try {
+    store.validate({ allowed: 'strict' });
+  } catch (err) {
+    problems.push(...convictProblems(err, layers));
+  }
+  if (problems.length > 0) throw configError(problems, env, layers);
+
+  const config = resolveSettings(store.getProperties() as Record<string, Record<string, unknown>>, env, cwd);
+  problems.push(...checkRules(config));
+  if (problems.length > 0) throw configError(problems, env, layers);
+
+  const sources = new Map<string, ConfigSource>();
+  for (const { key, env: name } of settings) {
+    sources.set(key, sourceOf(key, name, env, fromDotenv, dotenvPath, layers));
+  }
+  return { config: deepFreeze(config), sources };
+}
+
+function readEnvironment(
+  given: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+  problems: Problem[],
+): { env: Record<string, string>; fromDotenv: Set<string>; dotenvPath: string } {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(given)) {
+    if (value !== undefined && value !== '') env[name] = value;
+  }
+  const dotenvPath = join(cwd, '.env');
+  const fromDotenv = new Set<string>();
+  if (existsSync(dotenvPath)) {
+    try {
+      for (const [name, value] of Object.entries(parseEnv(readFileSync(dotenvPath, 'utf8')))) {
+        if (env[name] === undefined && value !== undefined && value !== '') {
+          env[name] = value;
+          fromDotenv.add(name);
+        }
+      }
+    } catch (err) {
+      problems.push({ message: `cannot read ${dotenvPath}: ${(err as Error).message}` });
+    }
+  }
+  return { env, fromDotenv, dotenvPath };
+}
+
+function readLayers(options: LoadConfigOptions, env: Record<string, string>, cwd: string, problems: Problem[]): Layer[] {
+  const wanted: { path: string; required: boolean }[] = [];
+  if (options.files !== undefined) {
+    for (const file of options.files) wanted.push({ path: resolve(cwd, file), required: true });
+  } else {
+    wanted.push({ path: join(cwd, 'config', 'default.json'), required: false });
+    const nodeEnv = env['NODE_ENV'];
+    if (nodeEnv !== undefined) wanted.push({ path: join(cwd, 'config', `${nodeEnv}.json`), required: false });
+    const named = env['DB_CONFIG_FILE'];
+    if (named !== undefined) wanted.push({ path: resolve(cwd, named), required: true });
+  }
+
+  const layers: Layer[] = [];
+  for (const { path, required } of wanted) {
+    if (!existsSync(path)) {
+      if (required) problems.push({ message: `config file ${path} does not exist (named by DB_CONFIG_FILE or the files option)` });
+      continue;
+    }
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        problems.push({ message: `config file ${path} must hold a JSON object like {"db": {"host": "..."}}` });
+        continue;
+      }
+      layers.push({ source: { kind: 'file', path }, values: parsed as Record<string, unknown> });
+    } catch (err) {
+      problems.push({ message: `config file ${path} is not valid JSON: ${(err as Error).message}` });
+    }
+  }
+  if (options.config !== undefined) layers.push({ source: { kind: 'code' }, values: options.config as Record<string, unknown> });
+  return layers;
+}
+
+const INVALID_LINE = /^([\w.]+): (.*?)(?:: value was (.*))?$/;
+const UNDECLARED_LINE = /^configuration param '(.+)' not declared in the schema$/;
+
+/** Turns convict's newline-joined validation message back into one problem per key. */
+function convictProblems(err: unknown, layers: readonly Layer[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const line of String((err as Error).message).split('\n')) {
+    const undeclared = UNDECLARED_LINE.exec(line);
+    if (undeclared?.[1] !== undefined) {
+      problems.push({ message: unknownKeyMessage(undeclared[1], layers) });
+      continue;
+    }
+    const invalid = INVALID_LINE.exec(line);
+    if (invalid?.[1] !== undefined && invalid[2] !== undefined && settingFor(invalid[1]) !== undefined) {
+      problems.push({ key: invalid[1], message: invalid[2], ...(invalid[3] === undefined ? {} : { shown: invalid[3] }) });
+      continue;
+    }
+    problems.push({ message: line });
+  }
+  return problems;
+}
+
+function unknownKeyMessage(key: string, layers: readonly Layer[]): string {
+  const where = layers.find((layer) => hasPath(layer.values, key))?.source;
+  const origin = where?.kind === 'file' ? ` in ${where.path}` : where?.kind === 'code' ? ' in createDb({ config })' : '';
+  const suggestion = closestKey(key, settings.map((s) => s.key));
+  const section = key.split('.')[0] ?? '';
+  const siblings = settings.filter((s) => s.section === section).map((s) => s.name);
+  const allowed =
+    siblings.length > 0 ? `keys of "${section}": ${siblings.join(', ')}` : `sections: ${Object.keys(schema).join(', ')}`;
+  return `unknown key "${key}"${origin}${suggestion === undefined ? '' : `; did you mean "${suggestion}"?`} (${allowed})`;
+}
+
+function configError(problems: readonly Problem[], env: Record<string, string>, layers: readonly Layer[]): DbSwitchError {
+  const lines = problems.map((problem) => `  - ${describeProblem(problem, env, layers)}`);
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  return new DbSwitchError('ECONFIG', `invalid dbswitch configuration (${count}):\n${lines.join('\n')}`);
+}
+
+function describeProblem(problem: Problem, env: Record<string, string>, layers: readonly Layer[]): string {
+  if (problem.key === undefined) return problem.message;
+  const setting = settingFor(problem.key);
+  if (setting === undefined) return `${problem.key}: ${problem.message}`;
+  let origin = '';
+  if (problem.shown !== undefined) {
+    const file = [...layers].reverse().find((layer) => hasPath(layer.values, problem.key ?? ''))?.source;
+    const from = env[setting.env] !== undefined ? `env ${setting.env}` : file?.kind === 'file' ? file.path : 'createDb({ config })';
+    // convict leaves the value out for sensitive keys; for the others it helps to see it.
+    origin = `; got ${problem.shown} from ${from}`;
+  }
+  return `${setting.key} (env ${setting.env}): ${problem.message}${origin}`;
+}
+
+/** Coerces strings, turns null into undefined, resolves paths and per-provider defaults. */
+function resolveSettings(raw: Record<string, Record<string, unknown>>, env: Record<string, string>, cwd: string): DbSwitchConfig {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const setting of settings) {
+    const value = raw[setting.section]?.[setting.name];
+    (out[setting.section] ??= {})[setting.name] = value === null ? undefined : coerce(value, setting.format);
+  }
+  const db = out['db'] ?? {};
+  const ssh = out['ssh'] ?? {};
+  const home = env['HOME'] ?? homedir();
+  const path = (value: unknown): string | undefined => {
+    if (typeof value !== 'string') return undefined;
+    const expanded = value === '~' || value.startsWith('~/') ? join(home, value.slice(1)) : value;
+    return isAbsolute(expanded) ? expanded : resolve(cwd, expanded);
+  };
+  db['tls'] ??= db['type'] === 'aws' ? 'verify-full' : 'disabled';
+  db['auth'] ??= db['type'] === 'aws' ? 'iam' : 'password';
+  db['tlsCaPath'] = path(db['tlsCaPath']);
+  db['socketPath'] = path(db['socketPath']);
+  ssh['knownHostsPath'] = path(ssh['knownHostsPath'] ?? '~/.ssh/known_hosts');
+  ssh['privateKeyPath'] = path(ssh['privateKeyPath']);
+  return out as unknown as DbSwitchConfig;
+}
+
+function sourceOf(
+  key: string,
+  envName: string,
+  env: Record<string, string>,
+  fromDotenv: ReadonlySet<string>,
+  dotenvPath: string,
+  layers: readonly Layer[],
+): ConfigSource {
+  if (env[envName] !== undefined) {
+    return fromDotenv.has(envName) ? { kind: 'dotenv', name: envName, path: dotenvPath } : { kind: 'env', name: envName };
+  }
+  const layer = [...layers].reverse().find((l) => hasPath(l.values, key));
+  return layer?.source ?? { kind: 'default' };
+}
+
+function hasPath(values: Record<string, unknown>, key: string): boolean {
+  let node: unknown = values;
+  for (const part of key.split('.')) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return false;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return true;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,36 @@
+import { Container, ContainerModule } from 'inversify';
+import type { DbSwitchConfig } from '../config/config.js';
+import { Db } from '../db.js';
+import { DbProvider } from '../db-provider.js';
+import { createLogger, type Logger } from '../logging/create-logger.js';
+import { providerFor } from './provider-registry.js';
+import { CONFIG, LOGGER } from './tokens.js';
+
+/**
+ * The bindings of dbswitch for one configuration: Config, Logger, DbProvider (the class the
+ * registry names for `db.type`) and Db, all singletons of this container.
+ */
+export function dbSwitchModule(config: DbSwitchConfig, logger: Logger): ContainerModule {
+  const provider = providerFor(config.db.type);
+  return new ContainerModule(({ bind }) => {
+    bind(CONFIG).toConstantValue(config);
+    bind(LOGGER).toConstantValue(logger);
+    bind(DbProvider).to(provider).inSingletonScope();
+    bind(Db).toSelf().inSingletonScope();
+  });
+}
+
+/**
+ * A container with dbswitch's bindings, for applications that compose their own: rebind
+ * `DbProvider` to a class of yours before the first `get(Db)`.
+ *
+ * @example
+ * const container = createContainer(loadConfig());
+ * container.rebind(DbProvider).to(MyProvider).inSingletonScope();
+ * const db = container.get(Db);
+ */
+export function createContainer(config: DbSwitchConfig, logger: Logger = createLogger(config.log)): Container {
+  const container = new Container();
+  container.load(dbSwitchModule(config, logger));
+  return container;
+}

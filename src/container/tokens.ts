@@ -1,0 +1,8 @@
+import type { ServiceIdentifier } from 'inversify';
+import type { DbSwitchConfig } from '../config/config.js';
+import type { Logger } from '../logging/create-logger.js';
+
+/** The frozen configuration. */
+export const CONFIG: ServiceIdentifier<DbSwitchConfig> = Symbol.for('dbswitch.Config');
+/** The pino logger. */
+export const LOGGER: ServiceIdentifier<Logger> = Symbol.for('dbswitch.Logger');

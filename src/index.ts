@@ -1,0 +1,16 @@
+export { createDb, type CreateDbOptions } from './create-db.js';
+export { Db } from './db.js';
+export { DbSession } from './db-session.js';
+export { DbProvider, type RouteHop } from './db-provider.js';
+export { PooledProvider } from './providers/pooled-provider.js';
+export { BasicProvider } from './providers/basic/basic-provider.js';
+export { DbSwitchError, isDbSwitchError, ERROR_CODES, type DbSwitchErrorCode } from './errors.js';
+export { loadConfig, explainConfig, type LoadConfigOptions, type ExplainedConfig } from './config/load-config.js';
+export type { DbSwitchConfig, DbSwitchConfigInput, ConfigSource } from './config/config.js';
+export { DB_TYPES, TLS_MODES, AUTH_METHODS, HOST_KEY_CHECKING, LOG_LEVELS } from './config/modes.js';
+export type { DbType, TlsMode, AuthMethod, HostKeyChecking, LogLevel } from './config/modes.js';
+export { createContainer, dbSwitchModule } from './container/create-container.js';
+export { CONFIG, LOGGER } from './container/tokens.js';
+export { createLogger, type Logger } from './logging/create-logger.js';
+export type { PoolStats } from './pool/connection-pool.js';
+export type { OpenedConnection, PooledConnection } from './pool/pooled-connection.js';

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { checkServerIdentity, TLSSocket } from 'node:tls';
+import type { TlsMode } from '../config/modes.js';
+import type { Connection, SslOptions } from '../driver/mysql2.js';
+import { DbSwitchError } from '../errors.js';
+
+/**
+ * mysql2's `ssl` options for a TLS mode. One object per provider, made once: mysql2 caches the
+ * secure context per options object, so every connection reuses the parsed CA bundle.
+ *
+ * - required: encrypted, the certificate is not checked (protects only against eavesdropping).
+ * - verify-ca: the certificate must chain to the CA bundle (or the system CAs).
+ * - verify-full: and it must be issued for the host name dbswitch connects to.
+ */
+export function sslOptionsFor(mode: TlsMode, caPath: string | undefined): SslOptions | undefined {
+  if (mode === 'disabled') return undefined;
+  const base = { minVersion: 'TLSv1.2' } as const;
+  if (mode === 'required') return { ...base, rejectUnauthorized: false };
+  return {
+    ...base,
+    ...(caPath === undefined ? {} : { ca: readFileSync(caPath, 'utf8') }),
+    rejectUnauthorized: true,
+    verifyIdentity: mode === 'verify-full',
+  };
+}
+
+/**
+ * Makes Node verify the certificate against `host` during the handshake, before any credential is
+ * sent. mysql2 gives Node no server name for an IP address (SNI forbids one), and Node then checks
+ * the name of the socket's DNS lookup, of which a socket opened by IP has none, and falls back to
+ * `localhost`: a certificate for localhost would pass for 127.0.0.1, or for any address.
+ */
+export function bindTlsHostName(stream: object, host: string): void {
+  const socket = stream as { _host?: string | null };
+  if (isIP(host) !== 0 || socket._host == null) socket._host = host;
+}
+
+/**
+ * Checks, after the handshake, that the server's certificate names `host` (a second line behind
+ * bindTlsHostName, in case Node's fallback ever changes). Throws ETLS and the caller closes.
+ */
+export function assertServerIdentity(connection: Connection, host: string, mode: TlsMode): void {
+  if (mode !== 'verify-full') return;
+  const stream = (connection as unknown as { stream?: unknown }).stream;
+  if (!(stream instanceof TLSSocket)) {
+    throw new DbSwitchError('ETLS', `the connection to ${host} is not encrypted although db.tls (DB_TLS) is verify-full`);
+  }
+  const mismatch = checkServerIdentity(host, stream.getPeerCertificate());
+  if (mismatch !== undefined) {
+    throw new DbSwitchError('ETLS', `the server certificate is not valid for ${host} under db.tls (DB_TLS) = verify-full: ${mismatch.message}`, {
+      cause: mismatch,
+    });
+  }
+}
