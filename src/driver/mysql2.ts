@@ -15,7 +15,8 @@ export type {
   RowDataPacket,
   SslOptions,
 } from 'mysql2';
-export type { Connection as PromiseConnection } from 'mysql2/promise';
+import type { Connection as PromiseConnection } from 'mysql2/promise';
+export type { PromiseConnection };
 
 /** What a new physical connection needs, whatever carries its bytes. */
 export interface ConnectParams {
@@ -78,4 +79,9 @@ export function runStatement(
   callback: StatementCallback,
 ): void {
   (connection as unknown as StatementMethods)[method](sql, values, callback);
+}
+
+/** The stream a promise connection runs over (a TLSSocket once TLS is negotiated). */
+export function streamOf(connection: PromiseConnection): unknown {
+  return (connection as unknown as { connection?: { stream?: unknown } }).connection?.stream;
 }

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { createDb } from '../../create-db.js';
+import { runCheck, type CheckReport } from '../../diagnostics/run-check.js';
+import { printer, type CliIo } from '../cli-io.js';
+
+/** `dbswitch check`: connect through the configured provider and report each hop. */
+export function registerCheckCommand(program: Command, io: CliIo): void {
+  program
+    .command('check')
+    .description('connect through the configured provider and report each hop; exit 1 on failure')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const db = await createDb({ env: io.env, cwd: io.cwd });
+      try {
+        const report = await runCheck(db);
+        printer(io.stdout)(...(options.json === true ? [JSON.stringify(report, null, 2)] : formatReport(report)));
+      } finally {
+        await db.close();
+      }
+    });
+}
+
+/** The report as lines for a terminal. */
+export function formatReport(report: CheckReport): string[] {
+  const lines = [`dbswitch check (DB_TYPE=${report.type})`];
+  for (const hop of report.route) lines.push(`  ok  ${hop.name} ${hop.address}${hop.detail === undefined ? '' : ` (${hop.detail})`}`);
+  const transport =
+    report.transport.kind === 'tcp' ? `TCP, the server sees ${report.transport.seenAs}` : `unix socket, the server sees ${report.transport.seenAs}`;
+  const tls =
+    report.tls === null
+      ? 'not encrypted'
+      : `${report.tls.version} ${report.tls.cipher}, certificate from ${report.tls.issuer ?? 'unknown issuer'}, ${report.tls.verified ? 'verified' : 'not verified'}`;
+  lines.push(
+    `  server     ${report.serverVersion}`,
+    `  user       ${report.user}`,
+    `  transport  ${transport}`,
+    `  tls        ${tls}`,
+    `  timings    connect ${report.timings.connectMs} ms, first query ${report.timings.queryMs} ms`,
+  );
+  return lines;
+}
