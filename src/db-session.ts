@@ -208,8 +208,11 @@ export class DbSession implements AsyncDisposable {
     }
     const cleanup = this.#host.resetOnRelease ? Cleanup.Reset : this.#cleanup;
     try {
-      if (cleanup === Cleanup.Rollback) await conn.promise.query('ROLLBACK');
-      else if (cleanup === Cleanup.Reset) await conn.promise.reset();
+      if (cleanup === Cleanup.Rollback) {
+        await conn.promise.query('ROLLBACK');
+      } else if (cleanup === Cleanup.Reset) {
+        await conn.promise.reset();
+      }
     } catch (err) {
       this.#host.logger.debug({ err: String(err) }, 'cleaning up a released connection failed; closing it');
       this.#host.destroy(conn);
