@@ -1,4 +1,4 @@
-import { runStatement, type FieldPacket, type PromiseConnection, type QueryOptions, type QueryResult } from './driver/mysql2.js';
+import { neverSent, runStatement, type FieldPacket, type PromiseConnection, type QueryOptions, type QueryResult } from './driver/mysql2.js';
 import { DbSwitchError } from './errors.js';
 import type { Logger } from './logging/create-logger.js';
 import { redactSql } from './logging/redact-sql.js';
@@ -52,6 +52,8 @@ export class DbSession implements AsyncDisposable {
   #broken = false;
   #inFlight = 0;
   #savepoints = 0;
+  /** Statements sent on the current connection. */
+  #statements = 0;
 
   constructor(host: SessionHost) {
     this.#host = host;
@@ -136,22 +138,28 @@ export class DbSession implements AsyncDisposable {
   }
 
   async #run<T>(method: 'query' | 'execute', sql: string | QueryOptions, values: unknown): Promise<[T, FieldPacket[]]> {
-    const conn = this.#conn ?? (await this.#borrow());
+    let conn = this.#conn ?? (await this.#borrow());
     this.#assertUsable();
     if (this.#host.logQueries) {
       const text = typeof sql === 'string' ? sql : sql.sql;
       this.#host.logger.info({ sql: redactSql(text), parameters: countValues(values) }, 'query');
     }
+    const firstOnConnection = this.#statements++ === 0;
     this.#inFlight++;
     try {
-      const [result, fields] = await new Promise<[T, FieldPacket[]]>((resolve, reject) => {
-        runStatement(conn.connection, method, sql, values, (err, rows, columns) => {
-          if (err) reject(err);
-          else resolve([rows as T, columns as FieldPacket[]]);
-        });
-      });
-      this.#track(result);
-      return [result, fields];
+      let result: [T, FieldPacket[]];
+      try {
+        result = await send<T>(conn, method, sql, values);
+      } catch (err) {
+        // The server closed a pooled connection a moment before this process could notice; the
+        // statement never left, so it runs once more on a fresh connection.
+        if (!firstOnConnection || !neverSent(err)) throw err;
+        this.#host.logger.debug({ err: String(err) }, 'pooled connection was closed by the server; retrying on a new one');
+        conn = await this.#replace(conn);
+        result = await send<T>(conn, method, sql, values);
+      }
+      this.#track(result[0]);
+      return result;
     } catch (err) {
       throw this.#failed(err);
     } finally {
@@ -159,10 +167,18 @@ export class DbSession implements AsyncDisposable {
     }
   }
 
+  async #replace(stale: PooledConnection): Promise<PooledConnection> {
+    this.#host.destroy(stale);
+    this.#conn = undefined;
+    this.#borrowing = undefined;
+    return this.#borrow();
+  }
+
   #borrow(): Promise<PooledConnection> {
     this.#assertUsable();
     this.#borrowing ??= this.#host.acquire().then((conn) => {
       this.#conn = conn;
+      this.#statements = 0;
       return conn;
     });
     return this.#borrowing;
@@ -226,4 +242,13 @@ function countValues(values: unknown): number {
   if (Array.isArray(values)) return values.length;
   if (typeof values === 'object' && values !== null) return Object.keys(values).length;
   return values === undefined ? 0 : 1;
+}
+
+function send<T>(conn: PooledConnection, method: 'query' | 'execute', sql: unknown, values: unknown): Promise<[T, FieldPacket[]]> {
+  return new Promise((resolve, reject) => {
+    runStatement(conn.connection, method, sql, values, (err, rows, columns) => {
+      if (err) reject(err);
+      else resolve([rows as T, columns as FieldPacket[]]);
+    });
+  });
 }

@@ -51,7 +51,7 @@ export function openConnection(params: ConnectParams): Promise<mysql.Connection>
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => {
       connection.removeListener('connect', onConnect);
-      connection.destroy();
+      destroyConnection(connection);
       params.stream.destroy();
       reject(err);
     };
@@ -84,4 +84,31 @@ export function runStatement(
 /** The stream a promise connection runs over (a TLSSocket once TLS is negotiated). */
 export function streamOf(connection: PromiseConnection): unknown {
   return (connection as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+}
+
+/**
+ * Closes a connection at once. mysql2's own destroy() only half-closes the socket and marks the
+ * connection as closing, after which a statement in flight is neither answered nor failed.
+ * Destroying the stream instead lets mysql2 see the close, fail that statement with a fatal
+ * error, and close itself.
+ */
+export function destroyConnection(connection: mysql.Connection): void {
+  const stream = (connection as unknown as { stream?: Duplex }).stream;
+  if (stream !== undefined && !stream.destroyed) stream.destroy();
+  else connection.destroy();
+}
+
+/**
+ * True when mysql2 failed a statement without sending it, because the connection was already
+ * closed by the server (KILL, wait_timeout, restart) before this process noticed: writing to a
+ * socket the peer had ended, or enqueueing on a connection already in error. Such a statement is
+ * safe to run again on another connection.
+ */
+export function neverSent(err: unknown): boolean {
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  return (
+    code === 'EPIPE' ||
+    code === 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR' ||
+    (typeof message === 'string' && /closed state|socket has been ended by the other party/.test(message))
+  );
 }

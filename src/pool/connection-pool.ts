@@ -1,3 +1,4 @@
+import { destroyConnection } from '../driver/mysql2.js';
 import { DbSwitchError } from '../errors.js';
 import type { Logger } from '../logging/create-logger.js';
 import { PooledConnection, type OpenedConnection } from './pooled-connection.js';
@@ -169,7 +170,7 @@ export class ConnectionPool {
       try {
         lifetimeMs = await lifetimeFor(opened.connection, this.#options.maxLifetimeMs);
       } catch (err) {
-        opened.connection.destroy();
+        destroyConnection(opened.connection);
         opened.dispose?.();
         throw err;
       }

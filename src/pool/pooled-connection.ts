@@ -1,4 +1,4 @@
-import type { Connection, PromiseConnection } from '../driver/mysql2.js';
+import { destroyConnection, type Connection, type PromiseConnection } from '../driver/mysql2.js';
 
 /**
  * One physical connection as a provider opened it: the mysql2 connection, and the means to let
@@ -62,7 +62,7 @@ export class PooledConnection {
     this.#markDead();
     this.#opened.unref();
     if (!wasAlive || force) {
-      this.connection.destroy();
+      destroyConnection(this.connection);
       this.#opened.dispose?.();
       return Promise.resolve();
     }
@@ -72,7 +72,7 @@ export class PooledConnection {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
-        this.connection.destroy();
+        destroyConnection(this.connection);
         this.#opened.dispose?.();
         resolve();
       };

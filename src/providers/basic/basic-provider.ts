@@ -2,7 +2,7 @@ import { inject, injectable } from 'inversify';
 import type { DbSwitchConfig } from '../../config/config.js';
 import type { RouteHop } from '../../db-provider.js';
 import { connectError, type ConnectTarget } from '../../driver/connect-error.js';
-import { openConnection, type SslOptions } from '../../driver/mysql2.js';
+import { destroyConnection, openConnection, type SslOptions } from '../../driver/mysql2.js';
 import { DbSwitchError } from '../../errors.js';
 import { CONFIG, LOGGER } from '../../container/tokens.js';
 import type { Logger } from '../../logging/create-logger.js';
@@ -54,10 +54,10 @@ export class BasicProvider extends PooledProvider {
       try {
         if (db.socketPath === undefined) assertServerIdentity(connection, db.host, db.tls);
       } catch (err) {
-        connection.destroy();
+        destroyConnection(connection);
         throw err;
       }
-      return { connection, ref: () => socket.ref(), unref: () => socket.unref() };
+      return { connection, ref: () => socket.ref(), unref: () => socket.unref(), dispose: () => socket.destroy() };
     } catch (err) {
       socket.destroy();
       throw err instanceof DbSwitchError ? err : connectError(err, this.#target);

@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { RowDataPacket } from 'mysql2';
+import { describe, expect, it } from 'vitest';
+import { streamOf } from '../../src/driver/mysql2.js';
+import { admin, basicEnv, eventually, openDb, serverConnections, useDatabase } from '../support/test-db.js';
+
+const database = useDatabase('pool');
+
+type TestDb = Awaited<ReturnType<typeof openDb>>;
+
+async function connectionId(db: TestDb): Promise<number> {
+  const [[row]] = await db.withSession((s) => s.query<RowDataPacket[]>('SELECT CONNECTION_ID() AS id'));
+  return Number(row?.['id']);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('pool hygiene on a real MariaDB', () => {
+  it('replaces a connection killed from another session, with no error to the next borrower', async () => {
+    const db = await openDb(database);
+    const first = await connectionId(db);
+    await admin(`KILL CONNECTION ${first}`);
+    const second = await connectionId(db);
+    expect(second).not.toBe(first);
+    expect(db.stats.open).toBe(1);
+    // and again when this process is slower to notice than the next borrower is to arrive
+    const stream = await db.withSession(async (s) => streamOf(await s.connect()) as Duplex);
+    stream.pause();
+    await admin(`KILL CONNECTION ${second}`);
+    await sleep(50);
+    stream.resume();
+    expect(await connectionId(db)).not.toBe(second);
+  });
+
+  it('runs the first statement on a new connection when the borrowed one was closed before it was sent', async () => {
+    const db = await openDb(database);
+    await db.withSession(async (s) => {
+      const borrowed = await s.connect();
+      await admin(`KILL CONNECTION ${borrowed.threadId}`);
+      expect(await eventually(async () => !(await serverConnections(database)).includes(borrowed.threadId))).toBe(true);
+      await sleep(20);
+      const [[row]] = await s.query<RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
+      expect(row?.['id']).not.toBe(borrowed.threadId);
+    });
+    expect(db.stats).toMatchObject({ open: 1, leased: 0 });
+  });
+
+  it('pings a connection that sat idle and replaces it when it is dead', async () => {
+    const db = await openDb(database, { DB_POOL_PING_AFTER_IDLE_MS: '0' });
+    const first = await connectionId(db);
+    expect(await connectionId(db)).toBe(first);
+    // The server closes the connection while this process does not look (a frozen Lambda,
+    // a busy event loop): at checkout the socket still seems open, only the ping tells.
+    const stream = await db.withSession(async (s) => streamOf(await s.connect()) as Duplex);
+    stream.pause();
+    await admin(`KILL CONNECTION ${first}`);
+    await sleep(50);
+    stream.resume();
+    const second = await connectionId(db);
+    expect(second).not.toBe(first);
+  });
+
+  it('replaces a connection older than pool.maxLifetimeMs', async () => {
+    const db = await openDb(database, { DB_POOL_MAX_LIFETIME_MS: '300' });
+    const first = await connectionId(db);
+    await sleep(350);
+    expect(await connectionId(db)).not.toBe(first);
+  });
+
+  it('closes idle connections after pool.idleTimeoutMs, as the processlist shows', async () => {
+    const db = await openDb(database, { DB_POOL_IDLE_TIMEOUT_MS: '300' });
+    await Promise.all(Array.from({ length: 3 }, () => db.withSession((s) => s.query('SELECT SLEEP(0.05)'))));
+    expect((await serverConnections(database)).length).toBe(3);
+    expect(await eventually(async () => (await serverConnections(database)).length === 0, 3000)).toBe(true);
+    expect(db.stats.open).toBe(0);
+  });
+
+  it('closes idle connections after the linger once the last session is released', async () => {
+    const db = await openDb(database, { DB_LINGER_MS: '200' });
+    await db.withSession((s) => s.query('SELECT 1'));
+    expect((await serverConnections(database)).length).toBe(1);
+    expect(await eventually(async () => (await serverConnections(database)).length === 0, 3000)).toBe(true);
+    // and the next session opens a new one
+    await db.withSession((s) => s.query('SELECT 1'));
+    expect(db.stats.open).toBe(1);
+  });
+
+  it('fails with EACQUIRE_TIMEOUT naming the settings when every connection stays busy', async () => {
+    const db = await openDb(database, { DB_POOL_MAX: '1', DB_POOL_ACQUIRE_TIMEOUT_MS: '150' });
+    const holder = await db.session();
+    await holder.query('SELECT 1');
+    const started = Date.now();
+    const err = await db.withSession((s) => s.query('SELECT 1')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'EACQUIRE_TIMEOUT' });
+    expect(String((err as Error).message)).toContain('DB_POOL_MAX');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    await holder.release();
+    await db.withSession((s) => s.query('SELECT 1'));
+  });
+
+  it('serves 50 concurrent sessions on pool.max connections', async () => {
+    const db = await openDb(database, { DB_POOL_MAX: '5' });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => db.withSession(async (s) => (await s.query<RowDataPacket[]>('SELECT ? AS i', [i]))[0][0]?.['i'])),
+    );
+    expect(results).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(db.stats.open).toBeLessThanOrEqual(5);
+    expect(db.stats).toMatchObject({ leased: 0, waiting: 0 });
+  });
+
+  it('close() waits for a session in flight, then closes everything', async () => {
+    const db = await openDb(database);
+    const running = db.withSession((s) => s.query<RowDataPacket[]>('SELECT SLEEP(0.3) AS done'));
+    await sleep(50);
+    await db.close();
+    const [[row]] = await running;
+    expect(row?.['done']).toBe(0);
+    expect(db.stats.open).toBe(0);
+    expect(await eventually(async () => (await serverConnections(database)).length === 0)).toBe(true);
+  });
+
+  it('close() gives up waiting after pool.closeTimeoutMs', async () => {
+    const db = await openDb(database, { DB_POOL_CLOSE_TIMEOUT_MS: '100' });
+    const running = db.withSession((s) => s.query('SELECT SLEEP(5)')).catch((e: unknown) => e);
+    await sleep(50);
+    const started = Date.now();
+    await db.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await running).toMatchObject({ code: 'ECONNECTION_LOST' });
+  });
+
+  it('lets a script exit by itself right after its last session, without close()', async () => {
+    const script = `
+      const { createDb } = await import(${JSON.stringify(fileURLToPath(new URL('../../dist/index.js', import.meta.url)))});
+      const db = await createDb({ env: JSON.parse(process.env.TEST_ENV), cwd: process.env.TEST_CWD });
+      for await (const s of db.getDb()) { await s.query('SELECT 1'); }
+      process.stdout.write('released\\n');
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, TEST_ENV: JSON.stringify(basicEnv(database)), TEST_CWD: process.cwd() },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let releasedAt = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('released')) releasedAt = Date.now();
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(killer);
+    expect(code).toBe(0);
+    expect(releasedAt).toBeGreaterThan(0);
+    expect(Date.now() - releasedAt).toBeLessThan(2000);
+  });
+});
