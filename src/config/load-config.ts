@@ -7,7 +7,7 @@ import { DbSwitchError } from '../errors.js';
 import type { ConfigSource, DbSwitchConfig, DbSwitchConfigInput } from './config.js';
 import { coerce } from './formats.js';
 import { checkRules, type Problem } from './rules.js';
-import { schema, settingFor, settings } from './schema.js';
+import { schema, settingFor, settings, type SettingSchema } from './schema.js';
 import { closestKey } from './closest-key.js';
 
 /** Where `loadConfig` looks. Every field is optional; nothing is read before the call. */
@@ -56,24 +56,82 @@ export function explainConfig(options: LoadConfigOptions = {}): ExplainedConfig 
   const { env, fromDotenv, dotenvPath } = readEnvironment(options.env ?? process.env, cwd, problems);
   const layers = readLayers(options, env, cwd, problems);
 
-  const store = convict(schema as unknown as convict.Schema<unknown>, { env, args: [] });
-  for (const layer of layers) store.load(layer.values);
+  // Each layer is checked and normalised before convict sees it: convict coerces strings by the
+  // type of the default (`parseFloat('3306x')` is 3306; any Boolean but "false" is true), so the
+  // strict checks must run first. The environment is the top layer.
+  const envLayer: Layer = { source: { kind: 'env', name: '' }, values: environmentLayer(env) };
+  const store = convict(convictSchema(), { env: {}, args: [] });
+  for (const layer of [...layers, envLayer]) store.load(checkLayer(layer, fromDotenv, dotenvPath, problems));
   try {
     store.validate({ allowed: 'strict' });
   } catch (err) {
     problems.push(...convictProblems(err, layers));
   }
-  if (problems.length > 0) throw configError(problems, env, layers);
+  if (problems.length > 0) throw configError(problems);
 
   const config = resolveSettings(store.getProperties() as Record<string, Record<string, unknown>>, env, cwd);
   problems.push(...checkRules(config));
-  if (problems.length > 0) throw configError(problems, env, layers);
+  if (problems.length > 0) throw configError(problems);
 
   const sources = new Map<string, ConfigSource>();
   for (const { key, env: name } of settings) {
     sources.set(key, sourceOf(key, name, env, fromDotenv, dotenvPath, layers));
   }
   return { config: deepFreeze(config), sources };
+}
+
+/**
+ * Runs each setting's check on the values one layer sets and returns the layer with accepted
+ * strings turned into numbers and booleans. Problems name the file or env var the value came from.
+ */
+function checkLayer(layer: Layer, fromDotenv: ReadonlySet<string>, dotenvPath: string, problems: Problem[]): Record<string, unknown> {
+  const checked = structuredClone(layer.values);
+  for (const setting of settings) {
+    const section = checked[setting.section];
+    if (typeof section !== 'object' || section === null || !Object.hasOwn(section, setting.name)) continue;
+    const values = section as Record<string, unknown>;
+    const value = values[setting.name];
+    try {
+      setting.format(value);
+      values[setting.name] = coerce(value, setting.format);
+    } catch (err) {
+      const origin =
+        layer.source.kind === 'env'
+          ? fromDotenv.has(setting.env)
+            ? `${setting.env} in ${dotenvPath}`
+            : `env ${setting.env}`
+          : layer.source.kind === 'file'
+            ? layer.source.path
+            : 'createDb({ config })';
+      problems.push({
+        key: setting.key,
+        message: (err as Error).message,
+        // A secret's value is never repeated, not even a malformed one.
+        ...(setting.sensitive === true ? {} : { shown: `${JSON.stringify(value)} from ${origin}` }),
+      });
+      delete values[setting.name];
+    }
+  }
+  return checked;
+}
+
+/** The schema as convict takes it: everything but the env names. */
+function convictSchema(): convict.Schema<unknown> {
+  const sections = Object.entries(schema).map(([section, keys]) => [
+    section,
+    Object.fromEntries(Object.entries(keys).map(([name, { env: _env, ...rest }]: [string, SettingSchema]) => [name, rest])),
+  ]);
+  return Object.fromEntries(sections) as convict.Schema<unknown>;
+}
+
+/** The settings the environment sets, as a config-file-shaped object of strings. */
+function environmentLayer(env: Record<string, string>): Record<string, Record<string, string>> {
+  const layer: Record<string, Record<string, string>> = {};
+  for (const setting of settings) {
+    const value = env[setting.env];
+    if (value !== undefined) (layer[setting.section] ??= {})[setting.name] = value;
+  }
+  return layer;
 }
 
 function readEnvironment(
@@ -149,7 +207,7 @@ function convictProblems(err: unknown, layers: readonly Layer[]): Problem[] {
     }
     const invalid = INVALID_LINE.exec(line);
     if (invalid?.[1] !== undefined && invalid[2] !== undefined && settingFor(invalid[1]) !== undefined) {
-      problems.push({ key: invalid[1], message: invalid[2], ...(invalid[3] === undefined ? {} : { shown: invalid[3] }) });
+      problems.push({ key: invalid[1], message: invalid[2] });
       continue;
     }
     problems.push({ message: line });
@@ -168,24 +226,17 @@ function unknownKeyMessage(key: string, layers: readonly Layer[]): string {
   return `unknown key "${key}"${origin}${suggestion === undefined ? '' : `; did you mean "${suggestion}"?`} (${allowed})`;
 }
 
-function configError(problems: readonly Problem[], env: Record<string, string>, layers: readonly Layer[]): DbSwitchError {
-  const lines = problems.map((problem) => `  - ${describeProblem(problem, env, layers)}`);
+function configError(problems: readonly Problem[]): DbSwitchError {
+  const lines = problems.map((problem) => `  - ${describeProblem(problem)}`);
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   return new DbSwitchError('ECONFIG', `invalid dbswitch configuration (${count}):\n${lines.join('\n')}`);
 }
 
-function describeProblem(problem: Problem, env: Record<string, string>, layers: readonly Layer[]): string {
+function describeProblem(problem: Problem): string {
   if (problem.key === undefined) return problem.message;
   const setting = settingFor(problem.key);
-  if (setting === undefined) return `${problem.key}: ${problem.message}`;
-  let origin = '';
-  if (problem.shown !== undefined) {
-    const file = [...layers].reverse().find((layer) => hasPath(layer.values, problem.key ?? ''))?.source;
-    const from = env[setting.env] !== undefined ? `env ${setting.env}` : file?.kind === 'file' ? file.path : 'createDb({ config })';
-    // convict leaves the value out for sensitive keys; for the others it helps to see it.
-    origin = `; got ${problem.shown} from ${from}`;
-  }
-  return `${setting.key} (env ${setting.env}): ${problem.message}${origin}`;
+  const name = setting === undefined ? problem.key : `${setting.key} (env ${setting.env})`;
+  return `${name}: ${problem.message}${problem.shown === undefined ? '' : `; got ${problem.shown}`}`;
 }
 
 /** Coerces strings, turns null into undefined, resolves paths and per-provider defaults. */

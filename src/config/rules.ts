@@ -5,7 +5,7 @@ import type { DbSwitchConfig } from './config.js';
 export interface Problem {
   readonly key?: string;
   readonly message: string;
-  /** The offending value as convict printed it (never for sensitive keys). */
+  /** The offending value and where it came from (never for sensitive keys). */
   readonly shown?: string;
 }
 
