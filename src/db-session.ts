@@ -192,7 +192,7 @@ export class DbSession implements AsyncDisposable {
 
   /** Follows the transaction state in the status flags of each OK packet. */
   #track(result: unknown): void {
-    const header = Array.isArray(result) ? result.at(-1) : result;
+    const header: unknown = Array.isArray(result) ? result.at(-1) : result;
     if (typeof header !== 'object' || header === null || !('serverStatus' in header) || !('affectedRows' in header)) return;
     const status = (header as { serverStatus: unknown }).serverStatus;
     if (typeof status !== 'number') return;
@@ -247,7 +247,7 @@ function countValues(values: unknown): number {
 function send<T>(conn: PooledConnection, method: 'query' | 'execute', sql: unknown, values: unknown): Promise<[T, FieldPacket[]]> {
   return new Promise((resolve, reject) => {
     runStatement(conn.connection, method, sql, values, (err, rows, columns) => {
-      if (err) reject(err);
+      if (err) reject(err instanceof Error ? err : new Error(`mysql2 failed: ${JSON.stringify(err)}`));
       else resolve([rows as T, columns as FieldPacket[]]);
     });
   });

@@ -31,6 +31,8 @@ export interface ExplainedConfig {
   readonly sources: ReadonlyMap<string, ConfigSource>;
 }
 
+type ConfigShape = Record<string, Record<string, unknown>>;
+
 interface Layer {
   readonly source: ConfigSource;
   readonly values: Record<string, unknown>;
@@ -69,7 +71,7 @@ export function explainConfig(options: LoadConfigOptions = {}): ExplainedConfig 
   }
   if (problems.length > 0) throw configError(problems);
 
-  const config = resolveSettings(store.getProperties() as Record<string, Record<string, unknown>>, env, cwd);
+  const config = resolveSettings(store.getProperties(), env, cwd);
   problems.push(...checkRules(config));
   if (problems.length > 0) throw configError(problems);
 
@@ -109,19 +111,19 @@ function checkLayer(layer: Layer, fromDotenv: ReadonlySet<string>, dotenvPath: s
         // A secret's value is never repeated, not even a malformed one.
         ...(setting.sensitive === true ? {} : { shown: `${JSON.stringify(value)} from ${origin}` }),
       });
-      delete values[setting.name];
+      values[setting.name] = undefined;
     }
   }
   return checked;
 }
 
 /** The schema as convict takes it: everything but the env names. */
-function convictSchema(): convict.Schema<unknown> {
-  const sections = Object.entries(schema).map(([section, keys]) => [
-    section,
-    Object.fromEntries(Object.entries(keys).map(([name, { env: _env, ...rest }]: [string, SettingSchema]) => [name, rest])),
-  ]);
-  return Object.fromEntries(sections) as convict.Schema<unknown>;
+function convictSchema(): convict.Schema<ConfigShape> {
+  const sections: Record<string, Record<string, Omit<SettingSchema, 'env'>>> = {};
+  for (const { section, name, doc, default: value, format, sensitive } of settings) {
+    (sections[section] ??= {})[name] = { doc, default: value, format, ...(sensitive === undefined ? {} : { sensitive }) };
+  }
+  return sections;
 }
 
 /** The settings the environment sets, as a config-file-shaped object of strings. */
@@ -189,7 +191,7 @@ function readLayers(options: LoadConfigOptions, env: Record<string, string>, cwd
       problems.push({ message: `config file ${path} is not valid JSON: ${(err as Error).message}` });
     }
   }
-  if (options.config !== undefined) layers.push({ source: { kind: 'code' }, values: options.config as Record<string, unknown> });
+  if (options.config !== undefined) layers.push({ source: { kind: 'code' }, values: options.config });
   return layers;
 }
 
@@ -199,7 +201,7 @@ const UNDECLARED_LINE = /^configuration param '(.+)' not declared in the schema$
 /** Turns convict's newline-joined validation message back into one problem per key. */
 function convictProblems(err: unknown, layers: readonly Layer[]): Problem[] {
   const problems: Problem[] = [];
-  for (const line of String((err as Error).message).split('\n')) {
+  for (const line of (err instanceof Error ? err.message : String(err)).split('\n')) {
     const undeclared = UNDECLARED_LINE.exec(line);
     if (undeclared?.[1] !== undefined) {
       problems.push({ message: unknownKeyMessage(undeclared[1], layers) });

@@ -55,7 +55,7 @@ export async function runCheck(db: Db): Promise<CheckReport> {
     let tls: CheckReport['tls'] = null;
     if (version !== '') {
       const secure = stream instanceof TLSSocket ? stream : undefined;
-      const issuerName = secure?.getPeerCertificate().issuer?.CN;
+      const issuerName = secure?.getPeerCertificate().issuer.CN;
       const issuer = Array.isArray(issuerName) ? issuerName.join(', ') : issuerName;
       tls = { version, cipher: statusValue('Ssl_cipher'), issuer, verified: secure?.authorized === true };
     }

@@ -5,7 +5,7 @@ import type { PromiseConnection } from './mysql2.js';
  * borrows the real one first, then calls the same method on it.
  */
 export function borrowingConnection(borrow: () => Promise<PromiseConnection>): PromiseConnection {
-  return new Proxy({} as PromiseConnection, {
+  return new Proxy(Object.create(null) as PromiseConnection, {
     get(_target, property) {
       // Not a thenable: `await session.connection` must not try to call then().
       if (property === 'then') return undefined;

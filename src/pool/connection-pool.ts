@@ -149,7 +149,7 @@ export class ConnectionPool {
       await Promise.race([
         conn.promise.ping(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('ping timed out')), this.#options.pingTimeoutMs);
+          timer = setTimeout(() => { reject(new Error('ping timed out')); }, this.#options.pingTimeoutMs);
         }),
       ]);
       return true;
@@ -174,7 +174,7 @@ export class ConnectionPool {
         opened.dispose?.();
         throw err;
       }
-      const conn = new PooledConnection(opened, lifetimeMs, (dead) => this.#forget(dead));
+      const conn = new PooledConnection(opened, lifetimeMs, (dead) => { this.#forget(dead); });
       this.#all.add(conn);
       if (this.#closed !== undefined) {
         this.#retire(conn, true);
@@ -245,12 +245,20 @@ export class ConnectionPool {
   }
 
   async #endLinger(): Promise<void> {
-    if (this.#leased > 0 || this.#closed !== undefined) return;
+    if (!this.#isQuiet()) return;
     for (const conn of this.#idle.slice()) this.#retire(conn, false);
     await Promise.all(this.#closing);
-    if (this.#leased === 0 && this.#closed === undefined) {
-      await this.#source.linger?.().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'releasing resources after linger failed'));
+    // A session may have started, or close() been called, while the connections were closing.
+    if (this.#isQuiet()) {
+      await this.#source.linger?.().catch((err: unknown) => {
+        this.#logger.warn({ err: String(err) }, 'releasing resources after linger failed');
+      });
     }
+  }
+
+  /** Open, and nothing leased or being acquired. */
+  #isQuiet(): boolean {
+    return this.#leased === 0 && this.#closed === undefined;
   }
 
   #cancelLinger(): void {

@@ -37,7 +37,7 @@ export class PooledConnection {
     this.#onDeath = onDeath;
     // The server closing an idle connection (KILL, wait_timeout, restart) arrives as 'end' or
     // 'error' before the next checkout; without an 'error' listener it would crash the process.
-    const die = (): void => this.#markDead();
+    const die = (): void => { this.#markDead(); };
     this.connection.on('end', die);
     this.connection.on('error', die);
   }

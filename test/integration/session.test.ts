@@ -52,8 +52,9 @@ describe('sessions on a real MariaDB', () => {
 
   it('borrows lazily: a session without statements takes no connection', async () => {
     const db = await openDb(database);
-    await db.withSession(async () => {
+    await db.withSession(() => {
       expect(db.stats).toMatchObject({ open: 0, leased: 0 });
+      return Promise.resolve();
     });
     expect(db.stats.open).toBe(0);
   });
@@ -174,15 +175,13 @@ describe('sessions on a real MariaDB', () => {
 
   it('destroys a connection that breaks mid-statement and reports ECONNECTION_LOST', async () => {
     const db = await openDb(database);
-    const err = await db
-      .withSession(async (s) => {
-        const [[row]] = await s.query<IdRow[]>('SELECT CONNECTION_ID() AS id');
-        const running = s.query('SELECT SLEEP(10)');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        await admin(`KILL CONNECTION ${row?.id ?? 0}`);
-        return running;
-      })
-      .catch((e: unknown) => e);
+    const err = await db.withSession(async (s) => {
+      const [[row]] = await s.query<IdRow[]>('SELECT CONNECTION_ID() AS id');
+      const outcome = s.query('SELECT SLEEP(10)').then(() => undefined, (e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await admin(`KILL CONNECTION ${row?.id ?? 0}`);
+      return outcome;
+    });
     expect(err).toBeInstanceOf(DbSwitchError);
     expect(err).toMatchObject({ code: 'ECONNECTION_LOST' });
     expect(db.stats).toMatchObject({ open: 0, leased: 0 });

@@ -48,7 +48,7 @@ describe('TLS modes against the sandbox (certificate issued for "localhost" by i
   it('verify-ca refuses a certificate from another CA', async () => {
     const err = await failure({ DB_TLS: 'verify-ca', DB_TLS_CA: otherCaPath });
     expect(err).toMatchObject({ code: 'ETLS' });
-    expect(String((err as Error).message)).toContain('DB_TLS');
+    expect((err as Error).message).toContain('DB_TLS');
   });
 
   it('verify-ca refuses a private CA that is not in DB_TLS_CA (system CAs only)', async () => {
@@ -63,9 +63,9 @@ describe('TLS modes against the sandbox (certificate issued for "localhost" by i
     // The certificate names localhost; 127.0.0.1 is the same server under a name it was not issued for.
     const err = await failure({ DB_TLS: 'verify-full', DB_TLS_CA: sandbox().caPath, DB_HOST: '127.0.0.1' });
     expect(err).toMatchObject({ code: 'ETLS' });
-    expect(String((err as Error).message)).toMatch(/127\.0\.0\.1/);
-    expect(String((err as Error).message)).toContain('DB_HOST');
+    expect((err as Error).message).toMatch(/127\.0\.0\.1/);
+    expect((err as Error).message).toContain('DB_HOST');
     // Node's own handshake check (not the post-connect one): no credential was sent yet.
-    expect(String((err as Error).message)).toContain("does not match certificate's altnames");
+    expect((err as Error).message).toContain("does not match certificate's altnames");
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,6 +12,7 @@ export const sandbox = (): ReturnType<typeof inject<'mariadb'>> => inject('maria
 
 /** A folder with no config/ and no .env, so only the env a test passes counts. */
 export const emptyDir = mkdtempSync(join(tmpdir(), 'dbswitch-test-cwd-'));
+afterAll(() => { rmSync(emptyDir, { recursive: true, force: true }); });
 
 /** The env of the shared sandbox's app user over TCP, plus overrides. */
 export function basicEnv(database: string, overrides: Record<string, string> = {}): Record<string, string> {

@@ -33,7 +33,7 @@ export function registerConfigCommand(program: Command, io: CliIo): void {
 }
 
 function display(value: unknown): string {
-  return value === undefined ? '(unset)' : String(value);
+  return value === undefined ? '(unset)' : JSON.stringify(value).replace(/^"(.*)"$/, '$1');
 }
 
 function describeSource(source: ConfigSource | undefined): string {
