@@ -87,34 +87,52 @@ export function explainConfig(options: LoadConfigOptions = {}): ExplainedConfig 
  * strings turned into numbers and booleans. Problems name the file or env var the value came from.
  */
 function checkLayer(layer: Layer, fromDotenv: ReadonlySet<string>, dotenvPath: string, problems: Problem[]): Record<string, unknown> {
-  const checked = structuredClone(layer.values);
+  const rejected = new Set<string>();
+  const accepted = new Map<string, unknown>();
   for (const setting of settings) {
-    const section = checked[setting.section];
+    const section = layer.values[setting.section];
     if (typeof section !== 'object' || section === null || !Object.hasOwn(section, setting.name)) continue;
-    const values = section as Record<string, unknown>;
-    const value = values[setting.name];
+    const value = (section as Record<string, unknown>)[setting.name];
     try {
       setting.format(value);
-      values[setting.name] = coerce(value, setting.format);
+      accepted.set(setting.key, coerce(value, setting.format));
     } catch (err) {
-      const origin =
-        layer.source.kind === 'env'
-          ? fromDotenv.has(setting.env)
-            ? `${setting.env} in ${dotenvPath}`
-            : `env ${setting.env}`
-          : layer.source.kind === 'file'
-            ? layer.source.path
-            : 'createDb({ config })';
+      rejected.add(setting.key);
       problems.push({
         key: setting.key,
         message: (err as Error).message,
         // A secret's value is never repeated, not even a malformed one.
-        ...(setting.sensitive === true ? {} : { shown: `${JSON.stringify(value)} from ${origin}` }),
+        ...(setting.sensitive === true ? {} : { shown: `${JSON.stringify(value)} from ${originOf(layer, setting.env, fromDotenv, dotenvPath)}` }),
       });
-      values[setting.name] = undefined;
     }
   }
+  // Unknown keys stay in, for convict's strict check to report; rejected values are left out.
+  const checked: Record<string, unknown> = {};
+  for (const [sectionName, section] of Object.entries(layer.values)) {
+    if (typeof section !== 'object' || section === null || Array.isArray(section)) {
+      checked[sectionName] = section;
+      continue;
+    }
+    checked[sectionName] = Object.fromEntries(
+      Object.entries(section)
+        .filter(([name]) => !rejected.has(`${sectionName}.${name}`))
+        .map(([name, value]) => [name, accepted.has(`${sectionName}.${name}`) ? accepted.get(`${sectionName}.${name}`) : value]),
+    );
+  }
   return checked;
+}
+
+function originOf(layer: Layer, envName: string, fromDotenv: ReadonlySet<string>, dotenvPath: string): string {
+  switch (layer.source.kind) {
+    case 'env':
+    case 'dotenv':
+      return fromDotenv.has(envName) ? `${envName} in ${dotenvPath}` : `env ${envName}`;
+    case 'file':
+      return layer.source.path;
+    case 'code':
+    case 'default':
+      return 'createDb({ config })';
+  }
 }
 
 /** The schema as convict takes it: everything but the env names. */
