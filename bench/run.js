@@ -8,8 +8,8 @@ import mysql from 'mysql2/promise';
 import { createDb } from '../dist/index.js';
 import { startMariaDb } from '../dist/testbed/mariadb-sandbox.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const MAX_OPS = 5_000_000;
 const BIG_ROWS = 20_000; // 20,000 rows of ~1 KiB: a 20 MB result
 const BIG_REPEATS = 5;
