@@ -29,8 +29,9 @@ let silent: Server | undefined;
 const accepted: Socket[] = [];
 afterEach(async () => {
   for (const socket of accepted.splice(0)) socket.destroy();
-  await new Promise<void>((resolve) => (silent ? silent.close(() => resolve()) : resolve()));
+  const server = silent;
   silent = undefined;
+  if (server !== undefined) await new Promise((resolve) => server.close(resolve));
 });
 
 describe('providers', () => {
