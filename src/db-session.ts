@@ -176,11 +176,18 @@ export class DbSession implements AsyncDisposable {
 
   #borrow(): Promise<PooledConnection> {
     this.#assertUsable();
-    this.#borrowing ??= this.#host.acquire().then((conn) => {
-      this.#conn = conn;
-      this.#statements = 0;
-      return conn;
-    });
+    this.#borrowing ??= this.#host.acquire().then(
+      (conn) => {
+        this.#conn = conn;
+        this.#statements = 0;
+        return conn;
+      },
+      (err: unknown) => {
+        // Not cached: the session may try again (after an acquire timeout, say).
+        this.#borrowing = undefined;
+        throw err;
+      },
+    );
     return this.#borrowing;
   }
 

@@ -96,6 +96,18 @@ describe('pool hygiene on a real MariaDB', () => {
     await db.withSession((s) => s.query('SELECT 1'));
   });
 
+  it('lets a session that timed out waiting try again', async () => {
+    const db = await openDb(database, { DB_POOL_MAX: '1', DB_POOL_ACQUIRE_TIMEOUT_MS: '100' });
+    const holder = await db.session();
+    await holder.query('SELECT 1');
+    await db.withSession(async (s) => {
+      await expect(s.query('SELECT 1')).rejects.toMatchObject({ code: 'EACQUIRE_TIMEOUT' });
+      await holder.release();
+      const [[row]] = await s.query<RowDataPacket[]>('SELECT 2 AS two');
+      expect(row?.['two']).toBe(2);
+    });
+  });
+
   it('serves 50 concurrent sessions on pool.max connections', async () => {
     const db = await openDb(database, { DB_POOL_MAX: '5' });
     const results = await Promise.all(
