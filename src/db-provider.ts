@@ -54,7 +54,9 @@ export abstract class DbProvider implements SessionHost {
   abstract get stats(): PoolStats;
 
   /** A connection broke while a statement ran. */
-  lostError(err: unknown): DbSwitchError {
+  lostError(err: unknown, conn: PooledConnection | undefined): DbSwitchError {
+    const explained = conn?.explainLoss(err);
+    if (explained !== undefined) return explained;
     const reason = err instanceof Error ? err.message : String(err);
     return new DbSwitchError(
       'ECONNECTION_LOST',

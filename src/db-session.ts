@@ -13,7 +13,7 @@ export interface SessionHost {
   /** Takes back a connection that must not be reused. */
   destroy(conn: PooledConnection): void;
   /** Turns a connection-level failure into the provider's error (ECONNECTION_LOST, ETUNNEL). */
-  lostError(err: unknown): DbSwitchError;
+  lostError(err: unknown, conn: PooledConnection | undefined): DbSwitchError;
   readonly logger: Logger;
   readonly logQueries: boolean;
   readonly resetOnRelease: boolean;
@@ -212,7 +212,7 @@ export class DbSession implements AsyncDisposable {
   #failed(err: unknown): unknown {
     if ((err as { fatal?: unknown }).fatal === true) {
       this.#broken = true;
-      return this.#host.lostError(err);
+      return this.#host.lostError(err, this.#conn);
     }
     // A failed statement leaves the transaction state as it was, except for the few errors
     // that roll back on their own (deadlock); roll back on release to be sure.

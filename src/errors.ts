@@ -20,8 +20,10 @@ export const ERROR_CODES = {
   ESESSION_RELEASED: 'ESESSION_RELEASED',
   /** The Db was used after `close()`. */
   ECLOSED: 'ECLOSED',
-  /** The SSH tunnel to the bastion failed or dropped. */
+  /** The SSH tunnel to the bastion failed or dropped, or the bastion refused a forward. */
   ETUNNEL: 'ETUNNEL',
+  /** The bastion's host key is unknown, changed, revoked or not the pinned one. */
+  EHOSTKEY: 'EHOSTKEY',
 } as const;
 
 export type DbSwitchErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

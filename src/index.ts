@@ -4,6 +4,7 @@ export { DbSession } from './db-session.js';
 export { DbProvider, type RouteHop } from './db-provider.js';
 export { PooledProvider } from './providers/pooled-provider.js';
 export { BasicProvider } from './providers/basic/basic-provider.js';
+export { SshTunnelProvider } from './providers/ssh/ssh-provider.js';
 export { DbSwitchError, isDbSwitchError, ERROR_CODES, type DbSwitchErrorCode } from './errors.js';
 export { loadConfig, explainConfig, type LoadConfigOptions, type ExplainedConfig } from './config/load-config.js';
 export type { DbSwitchConfig, DbSwitchConfigInput, ConfigSource } from './config/config.js';

@@ -3,13 +3,15 @@ import type { DbType } from '../config/modes.js';
 import type { DbProvider } from '../db-provider.js';
 import { DbSwitchError } from '../errors.js';
 import { BasicProvider } from '../providers/basic/basic-provider.js';
+import { SshTunnelProvider } from '../providers/ssh/ssh-provider.js';
 
 /**
- * Which class serves each `db.type`. `ssh` and `aws` land in the next releases; until then
+ * Which class serves each `db.type`. `aws` lands in the next release; until then
  * choosing them is a configuration error, not a stub that fails later.
  */
 export const providerRegistry = {
   basic: BasicProvider,
+  ssh: SshTunnelProvider,
 } as const satisfies Partial<Record<DbType, Newable<DbProvider>>>;
 
 /** The provider class for `type`, or an ECONFIG error naming what is available. */

@@ -1,4 +1,5 @@
 import { destroyConnection, type Connection, type PromiseConnection } from '../driver/mysql2.js';
+import type { DbSwitchError } from '../errors.js';
 
 /**
  * One physical connection as a provider opened it: the mysql2 connection, and the means to let
@@ -12,6 +13,8 @@ export interface OpenedConnection {
   unref(): void;
   /** Frees whatever the provider opened beside the mysql2 connection (a tunnel channel). */
   dispose?(): void;
+  /** When what carries the connection (a tunnel) is to blame for a failure, the error to report. */
+  explainLoss?(err: unknown): DbSwitchError | undefined;
 }
 
 /** Bookkeeping the pool keeps for each connection. */
@@ -45,6 +48,11 @@ export class PooledConnection {
   /** False once the server or the network closed it, or it was destroyed. */
   get alive(): boolean {
     return this.#alive;
+  }
+
+  /** The provider's account of a failure, when the carrier (a tunnel) is to blame. */
+  explainLoss(err: unknown): DbSwitchError | undefined {
+    return this.#opened.explainLoss?.(err);
   }
 
   /** Called by the pool on checkout and return. */

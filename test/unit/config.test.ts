@@ -155,7 +155,7 @@ describe('loadConfig', () => {
   });
 
   it('refuses a provider this version does not have yet, as ECONFIG at createDb', async () => {
-    const env = { DB_TYPE: 'ssh', DB_USER: 'a', SSH_HOST: 'bastion', SSH_USER: 'ec2-user', SSH_AUTH_SOCK: '/tmp/agent' };
+    const env = { DB_TYPE: 'aws', DB_USER: 'a', AWS_REGION: 'eu-west-1' };
     await expect(createDb({ env, cwd })).rejects.toMatchObject({ code: 'ECONFIG', message: expect.stringContaining('DB_TYPE') as unknown });
   });
 });

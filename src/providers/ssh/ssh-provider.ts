@@ -1,0 +1,131 @@
+import { inject, injectable } from 'inversify';
+import type { DbSwitchConfig } from '../../config/config.js';
+import { CONFIG, LOGGER } from '../../container/tokens.js';
+import type { RouteHop } from '../../db-provider.js';
+import { connectError, type ConnectTarget } from '../../driver/connect-error.js';
+import { destroyConnection, openConnection, type SslOptions } from '../../driver/mysql2.js';
+import { DbSwitchError } from '../../errors.js';
+import type { Logger } from '../../logging/create-logger.js';
+import type { OpenedConnection } from '../../pool/pooled-connection.js';
+import { PooledProvider } from '../pooled-provider.js';
+import { assertServerIdentity, bindTlsHostName, sslOptionsFor } from '../tls-policy.js';
+import { SshTunnel, type TunnelGeneration } from './ssh-tunnel.js';
+
+/**
+ * `DB_TYPE=ssh`: through an EC2 bastion. One SSH connection per provider; each pooled database
+ * connection rides its own forwarded channel, handed to mysql2 as its stream, so no local port is
+ * opened in-process. DB_HOST and DB_PORT are the database as the bastion sees it.
+ */
+@injectable()
+export class SshTunnelProvider extends PooledProvider {
+  readonly #tunnel: SshTunnel;
+  readonly #ssl: SslOptions | undefined;
+  readonly #target: ConnectTarget;
+
+  constructor(@inject(CONFIG) config: DbSwitchConfig, @inject(LOGGER) logger: Logger) {
+    super(config, logger);
+    const { db } = config;
+    if (db.auth === 'iam') {
+      throw new DbSwitchError('ECONFIG', 'db.auth (env DB_AUTH): iam through a bastion is not available yet in this version of dbswitch; use password');
+    }
+    if (db.secretId !== undefined) {
+      throw new DbSwitchError('ECONFIG', 'db.secretId (env DB_SECRET_ID): Secrets Manager is not available yet in this version of dbswitch; set DB_USER and DB_PASSWORD');
+    }
+    this.#tunnel = new SshTunnel(config.ssh, db.connectTimeoutMs, logger);
+    this.#ssl = sslOptionsFor(db.tls, db.tlsCaPath);
+    this.#target = {
+      address: `${db.host}:${db.port} through the bastion ${this.#tunnel.address}`,
+      user: db.user ?? '',
+      tls: db.tls,
+      addressSettings: 'db.host (DB_HOST) and db.port (DB_PORT), as the bastion sees them',
+    };
+  }
+
+  /** The tunnel, for the CLI's `tunnel` and `exec` and for `check`. */
+  get tunnel(): SshTunnel {
+    return this.#tunnel;
+  }
+
+  protected async openConnection(): Promise<OpenedConnection> {
+    const { db } = this.config;
+    const tunnel = this.#tunnel;
+    // Held from the start: an unref'd tunnel could let the process exit mid-handshake.
+    tunnel.hold();
+    try {
+      const { channel, generation } = await tunnel.forward(db.host, db.port);
+      bindTlsHostName(channel, db.host);
+      try {
+        const connection = await openConnection({
+          stream: channel,
+          host: db.host,
+          port: db.port,
+          user: db.user ?? '',
+          password: db.password,
+          database: db.database,
+          charset: db.charset,
+          ssl: this.#ssl,
+          connectTimeoutMs: db.connectTimeoutMs,
+        });
+        try {
+          assertServerIdentity(connection, db.host, db.tls);
+        } catch (err) {
+          destroyConnection(connection);
+          throw err;
+        }
+        let held = true;
+        const letGo = (): void => {
+          if (!held) return;
+          held = false;
+          tunnel.letGo();
+        };
+        return {
+          connection,
+          ref: () => {
+            if (held) return;
+            held = true;
+            tunnel.hold();
+          },
+          unref: letGo,
+          dispose: () => {
+            letGo();
+            channel.destroy();
+          },
+          explainLoss: (err) => (generation.alive ? undefined : droppedError(tunnel.address, generation, err)),
+        };
+      } catch (err) {
+        channel.destroy();
+        throw err instanceof DbSwitchError ? err : connectError(err, this.#target);
+      }
+    } catch (err) {
+      tunnel.letGo();
+      throw err;
+    }
+  }
+
+  /** After the linger, the SSH connection goes too; the next session opens a new one. */
+  protected override afterLinger(): Promise<void> {
+    return this.#tunnel.close();
+  }
+
+  override async close(timeoutMs: number): Promise<void> {
+    await super.close(timeoutMs);
+    await this.#tunnel.close();
+  }
+
+  route(): readonly RouteHop[] {
+    const report = this.#tunnel.report;
+    const ssh = report === undefined ? undefined : `host key ${report.hostKey.fingerprint} verified by ${report.hostKey.verifiedBy}; handshake ${report.handshakeMs} ms; forwarding allowed`;
+    return [
+      { name: 'ssh bastion', address: this.#tunnel.address, ...(ssh === undefined ? {} : { detail: ssh }) },
+      { name: 'database (as the bastion sees it)', address: `${this.config.db.host}:${this.config.db.port}`, detail: `tls ${this.config.db.tls}` },
+    ];
+  }
+}
+
+function droppedError(bastion: string, generation: TunnelGeneration, cause: unknown): DbSwitchError {
+  return new DbSwitchError(
+    'ETUNNEL',
+    `the SSH connection to the bastion ${bastion} dropped while a statement was running (${generation.reason ?? 'connection closed'}); the next session reconnects`,
+    { cause },
+  );
+}
