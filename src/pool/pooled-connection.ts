@@ -68,12 +68,14 @@ export class PooledConnection {
   close(force = false): Promise<void> {
     const wasAlive = this.#alive;
     this.#markDead();
-    this.#opened.unref();
     if (!wasAlive || force) {
+      this.#opened.unref();
       destroyConnection(this.connection);
       this.#opened.dispose?.();
       return Promise.resolve();
     }
+    // Held while closing: someone awaiting close() must not see the process exit under them.
+    this.#opened.ref();
     return new Promise<void>((resolve) => {
       let finished = false;
       const finish = (): void => {
@@ -81,6 +83,7 @@ export class PooledConnection {
         finished = true;
         clearTimeout(timer);
         destroyConnection(this.connection);
+        this.#opened.unref();
         this.#opened.dispose?.();
         resolve();
       };

@@ -1,36 +1,8 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cliCwd as cwd, runCli as dbswitch } from '../support/cli.js';
 import { basicEnv, sandbox } from '../support/test-db.js';
-
-const BIN = fileURLToPath(new URL('../../dist/bin/dbswitch.js', import.meta.url));
-const cwd = mkdtempSync(join(tmpdir(), 'dbswitch-cli-'));
-afterAll(() => { rmSync(cwd, { recursive: true, force: true }); });
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI as a user would, with only the given environment. */
-function dbswitch(args: string[], env: Record<string, string>, timeoutMs = 20_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env['PATH'] ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('dbswitch CLI', () => {
   it('config shows each value with its source and masks the password', async () => {

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../support/child-script.js';
 import { streamOf } from '../../src/driver/mysql2.js';
 import { admin, basicEnv, eventually, openDb, serverConnections, useDatabase } from '../support/test-db.js';
 
@@ -140,25 +139,14 @@ describe('pool hygiene on a real MariaDB', () => {
   });
 
   it('lets a script exit by itself right after its last session, without close()', async () => {
-    const script = `
-      const { createDb } = await import(${JSON.stringify(fileURLToPath(new URL('../../dist/index.js', import.meta.url)))});
-      const db = await createDb({ env: JSON.parse(process.env.TEST_ENV), cwd: process.env.TEST_CWD });
-      for await (const s of db.getDb()) { await s.query('SELECT 1'); }
-      process.stdout.write('released\\n');
-    `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...process.env, TEST_ENV: JSON.stringify(basicEnv(database)), TEST_CWD: process.cwd() },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let releasedAt = 0;
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('released')) releasedAt = Date.now();
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    clearTimeout(killer);
-    expect(code).toBe(0);
-    expect(releasedAt).toBeGreaterThan(0);
-    expect(Date.now() - releasedAt).toBeLessThan(2000);
+    const run = await runScript("for await (const s of db.getDb()) { await s.query('SELECT 1'); }\nprocess.stdout.write('released\\n');", basicEnv(database));
+    expect(run.code).toBe(0);
+    expect(run.markedAt).toBeGreaterThan(0);
+    expect(Date.now() - run.markedAt).toBeLessThan(2000);
+  });
+
+  it('finishes a script whose last line is await db.close() (regression: idle sockets let Node exit mid-close)', async () => {
+    const run = await runScript("await db.withSession((s) => s.query('SELECT 1'));\nawait db.close();\nprocess.stdout.write('closed\\n');", basicEnv(database), 'closed');
+    expect(run).toMatchObject({ code: 0, stdout: 'closed\n' });
   });
 });

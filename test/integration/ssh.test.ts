@@ -1,9 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../support/child-script.js';
 import { runCheck } from '../../src/diagnostics/run-check.js';
 import { startSshd } from '../../src/testbed/ssh-sandbox.js';
 import { knownHostsFile, sshEnv, useBastion } from '../support/bastion.js';
@@ -215,26 +215,16 @@ describe('DB_TYPE=ssh through a real OpenSSH bastion', () => {
     });
 
     it('lets a script exit by itself right after its last session', async () => {
-      const script = `
-        const { createDb } = await import(${JSON.stringify(fileURLToPath(new URL('../../dist/index.js', import.meta.url)))});
-        const db = await createDb({ env: JSON.parse(process.env.TEST_ENV), cwd: process.env.TEST_CWD });
-        for await (const s of db.getDb()) { await s.query('SELECT 1'); }
-        process.stdout.write('released\\n');
-      `;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-        env: { ...process.env, TEST_ENV: JSON.stringify(sshEnv(bastion.current, bastion.dir, database)), TEST_CWD: process.cwd() },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let releasedAt = 0;
-      child.stdout.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('released')) releasedAt = Date.now();
-      });
-      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      clearTimeout(killer);
-      expect(code).toBe(0);
-      expect(releasedAt).toBeGreaterThan(0);
-      expect(Date.now() - releasedAt).toBeLessThan(2000);
+      const run = await runScript("for await (const s of db.getDb()) { await s.query('SELECT 1'); }\nprocess.stdout.write('released\\n');", sshEnv(bastion.current, bastion.dir, database));
+      expect(run.code).toBe(0);
+      expect(run.markedAt).toBeGreaterThan(0);
+      expect(Date.now() - run.markedAt).toBeLessThan(2000);
+    });
+
+    it('finishes a script whose last line is await db.close()', async () => {
+      const run = await runScript("await db.withSession((s) => s.query('SELECT 1'));\nawait db.close();\nprocess.stdout.write('closed\\n');", sshEnv(bastion.current, bastion.dir, database), 'closed');
+      expect(run).toMatchObject({ code: 0, stdout: 'closed\n' });
+      expect(await eventually(async () => (await bastion.current.openConnections()) === 0)).toBe(true);
     });
   });
 });

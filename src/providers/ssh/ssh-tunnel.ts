@@ -67,6 +67,11 @@ export class SshTunnel {
     return `${this.#ssh.host ?? ''}:${this.#ssh.port}`;
   }
 
+  /** Connects now (if not connected), so a CLI fails fast and can report the host key. */
+  async open(): Promise<void> {
+    await this.#connected();
+  }
+
   /** Opens a channel to `host:port` as the bastion sees it; connects first if needed. */
   async forward(host: string, port: number): Promise<{ channel: ClientChannel; generation: TunnelGeneration }> {
     const client = await this.#connected();
@@ -109,6 +114,8 @@ export class SshTunnel {
     const socket = this.#socket;
     if (client === undefined || socket === undefined) return;
     this.#generation.reason = 'closed by dbswitch';
+    // Held while closing, so a caller awaiting close() keeps the process alive until it is done.
+    socket.ref();
     const closed = new Promise<void>((resolve) => {
       socket.once('close', () => { resolve(); });
     });
