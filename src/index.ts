@@ -11,7 +11,8 @@ export type { DbSwitchConfig, DbSwitchConfigInput, ConfigSource } from './config
 export { DB_TYPES, TLS_MODES, AUTH_METHODS, HOST_KEY_CHECKING, LOG_LEVELS } from './config/modes.js';
 export type { DbType, TlsMode, AuthMethod, HostKeyChecking, LogLevel } from './config/modes.js';
 export { createContainer, dbSwitchModule } from './container/create-container.js';
-export { CONFIG, LOGGER } from './container/tokens.js';
+export { AWS_SERVICES, CONFIG, LOGGER } from './container/tokens.js';
+export { sdkAwsServices, type AwsServices, type InstanceConnect, type SdkOptions } from './aws/aws-services.js';
 export { createLogger, type Logger } from './logging/create-logger.js';
 export type { PoolStats } from './pool/connection-pool.js';
 export type { OpenedConnection, PooledConnection } from './pool/pooled-connection.js';

@@ -60,6 +60,7 @@ export function checkRules(config: DbSwitchConfig): Problem[] {
         message: 'or SSH_PRIVATE_KEY, SSH_AUTH_SOCK (agent) or SSH_EC2_INSTANCE_ID is required with DB_TYPE=ssh to log in to the bastion',
       });
     }
+    if (ssh.ec2InstanceId !== undefined) need('aws.region', aws.region, 'to push a key with EC2 Instance Connect (SSH_EC2_INSTANCE_ID)');
     if (ssh.privateKeyPath !== undefined && !existsSync(ssh.privateKeyPath)) {
       problems.push({ key: 'ssh.privateKeyPath', message: `names a file that does not exist: ${ssh.privateKeyPath}` });
     }

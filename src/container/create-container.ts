@@ -4,17 +4,19 @@ import { Db } from '../db.js';
 import { DbProvider } from '../db-provider.js';
 import { createLogger, type Logger } from '../logging/create-logger.js';
 import { providerFor } from './provider-registry.js';
-import { CONFIG, LOGGER } from './tokens.js';
+import { sdkAwsServices } from '../aws/aws-services.js';
+import { AWS_SERVICES, CONFIG, LOGGER } from './tokens.js';
 
 /**
- * The bindings of dbswitch for one configuration: Config, Logger, DbProvider (the class the
- * registry names for `db.type`) and Db, all singletons of this container.
+ * The bindings of dbswitch for one configuration: Config, Logger, AwsServices, DbProvider (the
+ * class the registry names for `db.type`) and Db, all singletons of this container.
  */
 export function dbSwitchModule(config: DbSwitchConfig, logger: Logger): ContainerModule {
   const provider = providerFor(config.db.type);
   return new ContainerModule(({ bind }) => {
     bind(CONFIG).toConstantValue(config);
     bind(LOGGER).toConstantValue(logger);
+    bind(AWS_SERVICES).toConstantValue(sdkAwsServices());
     bind(DbProvider).to(provider).inSingletonScope();
     bind(Db).toSelf().inSingletonScope();
   });

@@ -30,3 +30,9 @@ export function channelRefusal(err: unknown): number | undefined {
   const reason = (err as { reason?: unknown }).reason;
   return typeof reason === 'number' ? reason : undefined;
 }
+
+/** A new ed25519 key pair in OpenSSH formats, in memory. */
+export function generateEd25519(comment: string): { publicKey: string; privateKey: string } {
+  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+  return { publicKey: pair.public, privateKey: pair.private };
+}

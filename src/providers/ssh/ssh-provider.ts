@@ -1,6 +1,7 @@
 import { inject, injectable } from 'inversify';
 import type { DbSwitchConfig } from '../../config/config.js';
-import { CONFIG, LOGGER } from '../../container/tokens.js';
+import type { AwsServices } from '../../aws/aws-services.js';
+import { AWS_SERVICES, CONFIG, LOGGER } from '../../container/tokens.js';
 import type { RouteHop } from '../../db-provider.js';
 import { connectError, type ConnectTarget } from '../../driver/connect-error.js';
 import { destroyConnection, openConnection, type SslOptions } from '../../driver/mysql2.js';
@@ -9,6 +10,7 @@ import type { Logger } from '../../logging/create-logger.js';
 import type { OpenedConnection } from '../../pool/pooled-connection.js';
 import { PooledProvider } from '../pooled-provider.js';
 import { assertServerIdentity, bindTlsHostName, sslOptionsFor } from '../tls-policy.js';
+import { instanceConnectCredentials } from './ec2-instance-connect.js';
 import { SshTunnel, type TunnelGeneration } from './ssh-tunnel.js';
 
 /**
@@ -22,7 +24,7 @@ export class SshTunnelProvider extends PooledProvider {
   readonly #ssl: SslOptions | undefined;
   readonly #target: ConnectTarget;
 
-  constructor(@inject(CONFIG) config: DbSwitchConfig, @inject(LOGGER) logger: Logger) {
+  constructor(@inject(CONFIG) config: DbSwitchConfig, @inject(LOGGER) logger: Logger, @inject(AWS_SERVICES) aws: AwsServices) {
     super(config, logger);
     const { db } = config;
     if (db.auth === 'iam') {
@@ -31,7 +33,11 @@ export class SshTunnelProvider extends PooledProvider {
     if (db.secretId !== undefined) {
       throw new DbSwitchError('ECONFIG', 'db.secretId (env DB_SECRET_ID): Secrets Manager is not available yet in this version of dbswitch; set DB_USER and DB_PASSWORD');
     }
-    this.#tunnel = new SshTunnel(config.ssh, db.connectTimeoutMs, logger);
+    const credentials =
+      config.ssh.ec2InstanceId === undefined
+        ? undefined
+        : instanceConnectCredentials(config.ssh, aws.instanceConnect(config.aws.region ?? ''), logger);
+    this.#tunnel = new SshTunnel(config.ssh, db.connectTimeoutMs, logger, credentials);
     this.#ssl = sslOptionsFor(db.tls, db.tlsCaPath);
     this.#target = {
       address: `${db.host}:${db.port} through the bastion ${this.#tunnel.address}`,

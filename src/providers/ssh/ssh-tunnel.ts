@@ -183,7 +183,7 @@ export class SshTunnel {
       client.end();
       this.#failures++;
       this.#retryAt = Date.now() + backoffMs(this.#failures);
-      throw hostKeyError ?? this.#connectError(err);
+      throw hostKeyError ?? (err instanceof DbSwitchError ? err : this.#connectError(err));
     }
 
     this.#failures = 0;
