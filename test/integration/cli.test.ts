@@ -67,10 +67,12 @@ describe('dbswitch CLI', () => {
     const run = await dbswitch(['demo'], {}, 60_000);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+    expect(run.code).toBe(0);
     expect(run.stdout).toContain('transport  TCP, the server sees 127.0.0.1:');
     expect(run.stdout).toContain('transport  unix socket, the server sees localhost');
     expect(run.stdout).toMatch(/tls\s+TLSv1\.[23]/);
     expect(run.stdout).toContain('rolled back: 2 accounts');
+    expect(run.stdout).toMatch(/ok {2}ssh bastion 127\.0\.0\.1:\d+ \(host key SHA256:\S+ verified by known_hosts/);
     expect(run.stdout).toContain('Sandbox stopped and its temp dir removed.');
   });
 });

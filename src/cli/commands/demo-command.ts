@@ -5,7 +5,10 @@ import type { Db } from '../../db.js';
 import { runCheck } from '../../diagnostics/run-check.js';
 import type { RowDataPacket } from '../../driver/mysql2.js';
 import { ensureSandboxPrograms } from '../../testbed/ensure-programs.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startMariaDb, type MariaDbSandbox } from '../../testbed/mariadb-sandbox.js';
+import { startSshd, type SshSandbox } from '../../testbed/ssh-sandbox.js';
 import { printer, type CliIo } from '../cli-io.js';
 import { formatReport } from './check-command.js';
 
@@ -17,34 +20,53 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
     .action(async () => {
       const print = printer(io.stdout);
       await ensureSandboxPrograms();
-      print('Starting a private MariaDB on a random loopback port, TLS certificates made by openssl ...');
-      const sandbox = await startMariaDb();
+      print('Starting a private MariaDB (TLS certificates made by openssl) and a private OpenSSH bastion on random loopback ports ...');
+      const [sandbox, bastion] = await Promise.all([startMariaDb(), startSshd()]);
+      const destroy = async (): Promise<void> => {
+        await Promise.all([sandbox.destroy(), bastion.destroy()]);
+      };
       const stopOnSignal = (): void => {
-        void sandbox.destroy().finally(() => process.exit(130));
+        void destroy().finally(() => process.exit(130));
       };
       process.once('SIGINT', stopOnSignal);
       process.once('SIGTERM', stopOnSignal);
       try {
-        await runDemo(sandbox, print);
+        await runDemo(sandbox, bastion, print);
       } finally {
         process.removeListener('SIGINT', stopOnSignal);
         process.removeListener('SIGTERM', stopOnSignal);
-        await sandbox.destroy();
+        await destroy();
         print('', 'Sandbox stopped and its temp dir removed.');
       }
     });
 }
 
-async function runDemo(sandbox: MariaDbSandbox, print: (...lines: string[]) => void): Promise<void> {
+async function runDemo(sandbox: MariaDbSandbox, bastion: SshSandbox, print: (...lines: string[]) => void): Promise<void> {
   const password = randomBytes(12).toString('base64url');
   await sandbox.createUser('demo', password, 'demo');
-  print(`MariaDB is up on 127.0.0.1:${sandbox.port}; user "demo" created.`, '');
+  const knownHosts = join(bastion.dir, 'known_hosts');
+  await writeFile(knownHosts, `${bastion.knownHostsLine}\n`);
+  print(`MariaDB is up on 127.0.0.1:${sandbox.port}; user "demo" created. The bastion (sshd) is up on 127.0.0.1:${bastion.port}.`, '');
 
   const base = { DB_TYPE: 'basic', DB_USER: 'demo', DB_PASSWORD: password, DB_NAME: 'demo', DB_PORT: String(sandbox.port), LOG_LEVEL: 'warn' };
   const variants: [string, Record<string, string>][] = [
     ['basic over TCP', { DB_HOST: '127.0.0.1' }],
     ['basic over the unix socket (DB_SOCKET)', { DB_SOCKET: sandbox.socketPath }],
     ['basic over TLS, verify-full', { DB_HOST: 'localhost', DB_TLS: 'verify-full', DB_TLS_CA: sandbox.tls.caPath }],
+    [
+      'ssh through the bastion (host key checked against known_hosts), TLS verify-full to the database',
+      {
+        DB_TYPE: 'ssh',
+        DB_HOST: 'localhost',
+        DB_TLS: 'verify-full',
+        DB_TLS_CA: sandbox.tls.caPath,
+        SSH_HOST: bastion.host,
+        SSH_PORT: String(bastion.port),
+        SSH_USER: bastion.user,
+        SSH_PRIVATE_KEY_PATH: bastion.clientKeyPath,
+        SSH_KNOWN_HOSTS: knownHosts,
+      },
+    ],
   ];
   for (const [title, env] of variants) {
     print(`== ${title}`);
