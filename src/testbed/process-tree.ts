@@ -30,6 +30,17 @@ export function descendants(pid: number): number[] {
   return found;
 }
 
+/** The parent of `pid`, or 0 when it is gone. */
+export function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    // the process is gone
+    return 0;
+  }
+}
+
 /** Sends `signal` to `pid` and all its descendants; processes already gone are skipped. */
 export function signalTree(pid: number, signal: NodeJS.Signals): void {
   for (const target of [pid, ...descendants(pid)]) {

@@ -6,7 +6,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { locateProgram } from './locate-program.js';
-import { descendants, signalTree } from './process-tree.js';
+import { descendants, parentOf, signalTree } from './process-tree.js';
 import { runProgram } from './run-program.js';
 
 /** A private OpenSSH sshd on a random loopback port that allows TCP forwarding: a bastion. */
@@ -26,6 +26,8 @@ export interface SshSandbox {
   readonly knownHostsLine: string;
   /** Authorizes `publicKey` (an OpenSSH line) until `expiresAt` (epoch ms), as EC2 Instance Connect does. */
   authorizeUntil(publicKey: string, expiresAt: number): Promise<void>;
+  /** The listening sshd's process id (0 while stopped). */
+  readonly pid: number;
   /** How many SSH logins sshd has accepted so far. */
   acceptedLogins(): Promise<number>;
   /** How many SSH connections are open to it right now (per-connection sshd processes). */
@@ -140,6 +142,9 @@ export async function startSshd(options: { hostKeyType?: 'ed25519' | 'ecdsa' | '
       get port() {
         return port;
       },
+      get pid() {
+        return child?.pid ?? 0;
+      },
       user,
       dir,
       clientKeyPath,
@@ -154,18 +159,10 @@ export async function startSshd(options: { hostKeyType?: 'ed25519' | 'ecdsa' | '
       acceptedLogins() {
         return Promise.resolve(log.split('\n').filter((line) => line.includes('Accepted publickey')).length);
       },
-      async openConnections() {
+      openConnections() {
         const pid = child?.pid;
-        if (pid === undefined) return 0;
         // one privileged process per connection, a child of the listener
-        const children = descendants(pid);
-        const direct = await Promise.all(
-          children.map(async (p) => {
-            const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
-            return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-          }),
-        );
-        return direct.filter(Boolean).length;
+        return Promise.resolve(pid === undefined ? 0 : descendants(pid).filter((p) => parentOf(p) === pid).length);
       },
       kill,
       start,

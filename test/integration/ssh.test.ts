@@ -5,6 +5,7 @@ import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { runScript } from '../support/child-script.js';
 import { runCheck } from '../../src/diagnostics/run-check.js';
+import { descendants, parentOf, signalTree } from '../../src/testbed/process-tree.js';
 import { startSshd } from '../../src/testbed/ssh-sandbox.js';
 import { knownHostsFile, sshEnv, useBastion } from '../support/bastion.js';
 import { capturedLogger, eventually, openDb, serverConnections, useDatabase } from '../support/test-db.js';
@@ -210,6 +211,24 @@ describe('DB_TYPE=ssh through a real OpenSSH bastion', () => {
       await bastion.current.kill();
       expect(await Promise.all(inFlight)).toEqual(['ETUNNEL', 'ETUNNEL', 'ETUNNEL', 'ETUNNEL']);
       await bastion.current.start();
+      const [[row]] = await db.withSession((s) => s.query<RowDataPacket[]>('SELECT 1 AS ok'));
+      expect(row?.['ok']).toBe(1);
+    });
+
+    it('notices a bastion that stops answering through the keepalive', async () => {
+      const db = await openSsh({ SSH_KEEPALIVE_INTERVAL_MS: '100', DB_POOL_MAX: '1' });
+      await db.withSession((s) => s.query('SELECT 1'));
+      const connection = descendants(bastion.current.pid).filter((pid) => parentOf(pid) === bastion.current.pid);
+      expect(connection.length).toBe(1);
+      signalTree(connection[0] ?? 0, 'SIGSTOP');
+      try {
+        const started = Date.now();
+        const err = await db.withSession((s) => s.query('SELECT 1')).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'ETUNNEL', message: expect.stringContaining('keepalive') as unknown });
+        expect(Date.now() - started).toBeLessThan(3000);
+      } finally {
+        signalTree(connection[0] ?? 0, 'SIGKILL');
+      }
       const [[row]] = await db.withSession((s) => s.query<RowDataPacket[]>('SELECT 1 AS ok'));
       expect(row?.['ok']).toBe(1);
     });
