@@ -1,6 +1,6 @@
 import type { Container } from 'inversify';
 import { createContainer } from './container/create-container.js';
-import { loadConfig, type LoadConfigOptions } from './config/load-config.js';
+import { explainConfig, type LoadConfigOptions } from './config/load-config.js';
 import { Db } from './db.js';
 import type { Logger } from './logging/create-logger.js';
 
@@ -22,8 +22,8 @@ export interface CreateDbOptions extends LoadConfigOptions {
  */
 export function createDb(options: CreateDbOptions = {}): Promise<Db> {
   return Promise.resolve().then(() => {
-    const config = loadConfig(options);
-    const container = createContainer(config, options.logger);
+    const { config, sources } = explainConfig(options);
+    const container = createContainer(config, options.logger, sources);
     options.configure?.(container);
     return container.get(Db);
   });

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config/load-config.js';
+import { explainConfig } from '../config/load-config.js';
 import type { DbSwitchConfig } from '../config/config.js';
 import { createContainer } from '../container/create-container.js';
 import { DbProvider } from '../db-provider.js';
@@ -7,7 +7,7 @@ import type { CliIo } from './cli-io.js';
 
 /** The configured provider, for commands that need more than sessions (the tunnel). */
 export function openProvider(io: CliIo): { config: DbSwitchConfig; provider: DbProvider; ssh: SshTunnelProvider | undefined } {
-  const config = loadConfig({ env: io.env, cwd: io.cwd });
-  const provider = createContainer(config).get(DbProvider);
+  const { config, sources } = explainConfig({ env: io.env, cwd: io.cwd });
+  const provider = createContainer(config, undefined, sources).get(DbProvider);
   return { config, provider, ssh: provider instanceof SshTunnelProvider ? provider : undefined };
 }

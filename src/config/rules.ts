@@ -40,7 +40,11 @@ export function checkRules(config: DbSwitchConfig): Problem[] {
       problems.push({ key: 'db.password', message: 'is not used with DB_AUTH=iam, which signs a fresh token; unset DB_PASSWORD' });
     }
     need('aws.region', aws.region, 'to sign IAM tokens (DB_AUTH=iam)');
+    if (db.tls !== 'verify-full' && db.type !== 'aws') {
+      problems.push({ key: 'db.tls', message: `must be verify-full with DB_AUTH=iam, which sends the token as a cleartext password; got ${db.tls}` });
+    }
   }
+  if (db.secretId !== undefined) need('aws.region', aws.region, 'to read the secret named by DB_SECRET_ID');
 
   if (db.type === 'aws') {
     if (db.tls !== 'verify-full') {

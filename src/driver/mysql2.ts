@@ -31,6 +31,8 @@ export interface ConnectParams {
   readonly charset: string;
   readonly ssl: mysql.SslOptions | undefined;
   readonly connectTimeoutMs: number;
+  /** mysql2 auth plugins by name (the IAM token's mysql_clear_password). */
+  readonly authPlugins?: Record<string, unknown> | undefined;
 }
 
 /** Opens a mysql2 connection over `params.stream` and resolves once it is authenticated. */
@@ -45,6 +47,7 @@ export function openConnection(params: ConnectParams): Promise<mysql.Connection>
     charset: params.charset,
     ...(params.ssl === undefined ? {} : { ssl: params.ssl }),
     connectTimeout: params.connectTimeoutMs,
+    ...(params.authPlugins === undefined ? {} : { authPlugins: params.authPlugins as NonNullable<mysql.ConnectionOptions['authPlugins']> }),
     // Large integers and decimals keep their precision; dates stay as mysql2 reads them.
     supportBigNumbers: true,
   });

@@ -29,7 +29,7 @@ function env(overrides: Record<string, string> = {}): Record<string, string> {
 
 async function openWithStandIn(overrides: Record<string, string> = {}): ReturnType<typeof openDb> {
   return openDb(database, env(overrides), {
-    configure: (container) => container.rebind(AWS_SERVICES).toConstantValue(sdkAwsServices({ endpoint: standIn.url, credentials })),
+    configure: (container) => container.rebind(AWS_SERVICES).toConstantValue(sdkAwsServices({ endpoints: { ec2InstanceConnect: standIn.url }, credentials })),
   });
 }
 

@@ -2,8 +2,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { inject, injectable } from 'inversify';
 import type { RowDataPacket } from 'mysql2';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DbSwitchConfig } from '../../src/config/config.js';
-import { CONFIG, LOGGER } from '../../src/container/tokens.js';
+import type { AwsServices } from '../../src/aws/aws-services.js';
+import type { ConfigSource, DbSwitchConfig } from '../../src/config/config.js';
+import type { ConnectionSettings } from '../../src/providers/connection-settings.js';
+import { AWS_SERVICES, CONFIG, CONFIG_SOURCES, LOGGER } from '../../src/container/tokens.js';
 import { DbProvider } from '../../src/db-provider.js';
 import type { Logger } from '../../src/logging/create-logger.js';
 import type { OpenedConnection } from '../../src/pool/pooled-connection.js';
@@ -15,13 +17,18 @@ import { openDb } from '../support/test-db.js';
 class CountingProvider extends BasicProvider {
   static opened = 0;
 
-  constructor(@inject(CONFIG) config: DbSwitchConfig, @inject(LOGGER) logger: Logger) {
-    super(config, logger);
+  constructor(
+    @inject(CONFIG) config: DbSwitchConfig,
+    @inject(LOGGER) logger: Logger,
+    @inject(AWS_SERVICES) aws: AwsServices,
+    @inject(CONFIG_SOURCES) sources: ReadonlyMap<string, ConfigSource>,
+  ) {
+    super(config, logger, aws, sources);
   }
 
-  protected override openConnection(): Promise<OpenedConnection> {
+  protected override openConnection(settings: ConnectionSettings): Promise<OpenedConnection> {
     CountingProvider.opened++;
-    return super.openConnection();
+    return super.openConnection(settings);
   }
 }
 

@@ -154,8 +154,22 @@ describe('loadConfig', () => {
     expect(err.message).not.toContain('123456789');
   });
 
-  it('refuses a provider this version does not have yet, as ECONFIG at createDb', async () => {
-    const env = { DB_TYPE: 'aws', DB_USER: 'a', AWS_REGION: 'eu-west-1' };
-    await expect(createDb({ env, cwd })).rejects.toMatchObject({ code: 'ECONFIG', message: expect.stringContaining('DB_TYPE') as unknown });
+  it('binds a provider for every DB_TYPE without connecting', async () => {
+    for (const env of [
+      { DB_TYPE: 'basic', DB_USER: 'a' },
+      { DB_TYPE: 'aws', DB_USER: 'a', AWS_REGION: 'eu-west-1' },
+      { DB_TYPE: 'ssh', DB_USER: 'a', SSH_HOST: 'bastion', SSH_USER: 'ec2-user', SSH_AUTH_SOCK: '/tmp/agent' },
+    ]) {
+      const db = await createDb({ env, cwd });
+      expect(db.stats.open).toBe(0);
+      await db.close();
+    }
+  });
+
+  it('requires verify-full TLS for IAM tokens through a bastion too', () => {
+    const err = configError(() =>
+      loadConfig({ env: { DB_TYPE: 'ssh', DB_AUTH: 'iam', AWS_REGION: 'eu-west-1', DB_USER: 'a', SSH_HOST: 'b', SSH_USER: 'u', SSH_AUTH_SOCK: '/a' }, cwd }),
+    );
+    expect(err.message).toContain('db.tls (env DB_TLS): must be verify-full with DB_AUTH=iam');
   });
 });

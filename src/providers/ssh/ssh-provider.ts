@@ -1,13 +1,14 @@
 import { inject, injectable } from 'inversify';
-import type { DbSwitchConfig } from '../../config/config.js';
+import type { ConfigSource, DbSwitchConfig } from '../../config/config.js';
 import type { AwsServices } from '../../aws/aws-services.js';
-import { AWS_SERVICES, CONFIG, LOGGER } from '../../container/tokens.js';
+import { AWS_SERVICES, CONFIG, CONFIG_SOURCES, LOGGER } from '../../container/tokens.js';
 import type { RouteHop } from '../../db-provider.js';
-import { connectError, type ConnectTarget } from '../../driver/connect-error.js';
+import { connectError } from '../../driver/connect-error.js';
 import { destroyConnection, openConnection, type SslOptions } from '../../driver/mysql2.js';
 import { DbSwitchError } from '../../errors.js';
 import type { Logger } from '../../logging/create-logger.js';
 import type { OpenedConnection } from '../../pool/pooled-connection.js';
+import type { ConnectionSettings } from '../connection-settings.js';
 import { PooledProvider } from '../pooled-provider.js';
 import { assertServerIdentity, bindTlsHostName, sslOptionsFor } from '../tls-policy.js';
 import { instanceConnectCredentials } from './ec2-instance-connect.js';
@@ -22,29 +23,20 @@ import { SshTunnel, type TunnelGeneration } from './ssh-tunnel.js';
 export class SshTunnelProvider extends PooledProvider {
   readonly #tunnel: SshTunnel;
   readonly #ssl: SslOptions | undefined;
-  readonly #target: ConnectTarget;
 
-  constructor(@inject(CONFIG) config: DbSwitchConfig, @inject(LOGGER) logger: Logger, @inject(AWS_SERVICES) aws: AwsServices) {
-    super(config, logger);
-    const { db } = config;
-    if (db.auth === 'iam') {
-      throw new DbSwitchError('ECONFIG', 'db.auth (env DB_AUTH): iam through a bastion is not available yet in this version of dbswitch; use password');
-    }
-    if (db.secretId !== undefined) {
-      throw new DbSwitchError('ECONFIG', 'db.secretId (env DB_SECRET_ID): Secrets Manager is not available yet in this version of dbswitch; set DB_USER and DB_PASSWORD');
-    }
+  constructor(
+    @inject(CONFIG) config: DbSwitchConfig,
+    @inject(LOGGER) logger: Logger,
+    @inject(AWS_SERVICES) aws: AwsServices,
+    @inject(CONFIG_SOURCES) sources: ReadonlyMap<string, ConfigSource>,
+  ) {
+    super(config, logger, aws, sources);
     const credentials =
       config.ssh.ec2InstanceId === undefined
         ? undefined
         : instanceConnectCredentials(config.ssh, aws.instanceConnect(config.aws.region ?? ''), logger);
-    this.#tunnel = new SshTunnel(config.ssh, db.connectTimeoutMs, logger, credentials);
-    this.#ssl = sslOptionsFor(db.tls, db.tlsCaPath);
-    this.#target = {
-      address: `${db.host}:${db.port} through the bastion ${this.#tunnel.address}`,
-      user: db.user ?? '',
-      tls: db.tls,
-      addressSettings: 'db.host (DB_HOST) and db.port (DB_PORT), as the bastion sees them',
-    };
+    this.#tunnel = new SshTunnel(config.ssh, config.db.connectTimeoutMs, logger, credentials);
+    this.#ssl = sslOptionsFor(config.db.tls, config.db.tlsCaPath);
   }
 
   /** The tunnel, for the CLI's `tunnel` and `exec` and for `check`. */
@@ -52,28 +44,31 @@ export class SshTunnelProvider extends PooledProvider {
     return this.#tunnel;
   }
 
-  protected async openConnection(): Promise<OpenedConnection> {
+  protected async openConnection(settings: ConnectionSettings): Promise<OpenedConnection> {
     const { db } = this.config;
     const tunnel = this.#tunnel;
     // Held from the start: an unref'd tunnel could let the process exit mid-handshake.
     tunnel.hold();
     try {
-      const { channel, generation } = await tunnel.forward(db.host, db.port);
-      bindTlsHostName(channel, db.host);
+      // The database as the bastion sees it: the stream is an SSH channel, but TLS and an IAM
+      // token are still for that name (never 127.0.0.1 and a local port).
+      const { channel, generation } = await tunnel.forward(settings.host, settings.port);
+      bindTlsHostName(channel, settings.host);
       try {
         const connection = await openConnection({
           stream: channel,
-          host: db.host,
-          port: db.port,
-          user: db.user ?? '',
-          password: db.password,
-          database: db.database,
+          host: settings.host,
+          port: settings.port,
+          user: settings.user,
+          password: settings.password,
+          database: settings.database,
           charset: db.charset,
           ssl: this.#ssl,
           connectTimeoutMs: db.connectTimeoutMs,
+          authPlugins: settings.authPlugins,
         });
         try {
-          assertServerIdentity(connection, db.host, db.tls);
+          assertServerIdentity(connection, settings.host, db.tls);
         } catch (err) {
           destroyConnection(connection);
           throw err;
@@ -100,7 +95,14 @@ export class SshTunnelProvider extends PooledProvider {
         };
       } catch (err) {
         channel.destroy();
-        throw err instanceof DbSwitchError ? err : connectError(err, this.#target);
+        throw err instanceof DbSwitchError
+          ? err
+          : connectError(err, {
+              address: `${settings.host}:${settings.port} through the bastion ${tunnel.address}`,
+              user: settings.user,
+              tls: db.tls,
+              addressSettings: 'db.host (DB_HOST) and db.port (DB_PORT), as the bastion sees them',
+            });
       }
     } catch (err) {
       tunnel.letGo();
@@ -123,7 +125,11 @@ export class SshTunnelProvider extends PooledProvider {
     const ssh = report === undefined ? undefined : `host key ${report.hostKey.fingerprint} verified by ${report.hostKey.verifiedBy}; handshake ${report.handshakeMs} ms; forwarding allowed`;
     return [
       { name: 'ssh bastion', address: this.#tunnel.address, ...(ssh === undefined ? {} : { detail: ssh }) },
-      { name: 'database (as the bastion sees it)', address: `${this.config.db.host}:${this.config.db.port}`, detail: `tls ${this.config.db.tls}` },
+      {
+        name: 'database (as the bastion sees it)',
+        address: `${this.config.db.host}:${this.config.db.port}`,
+        detail: `tls ${this.config.db.tls}, auth ${this.config.db.auth}`,
+      },
     ];
   }
 }
