@@ -14,6 +14,12 @@ export interface RouteHop {
   readonly detail?: string;
 }
 
+/** How the database user authenticates; for IAM, what the last token was signed for. */
+export interface AuthReport {
+  readonly method: 'password' | 'iam';
+  readonly token: { readonly signedFor: string; readonly user: string; readonly expiresAt: Date } | undefined;
+}
+
 /**
  * How an application reaches its database: the contract every provider implements, and the
  * service identifier the container binds (to `registry[db.type]`, or your own class).
@@ -50,6 +56,11 @@ export abstract class DbProvider implements SessionHost {
 
   /** The hops between this process and the database. */
   abstract route(): readonly RouteHop[];
+
+  /** How the database user authenticates, for `dbswitch check` (never a secret). */
+  auth(): AuthReport {
+    return { method: this.config.db.auth, token: undefined };
+  }
 
   abstract get stats(): PoolStats;
 

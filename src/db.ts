@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import type { DbSwitchConfig } from './config/config.js';
 import { CONFIG } from './container/tokens.js';
-import { DbProvider, type RouteHop } from './db-provider.js';
+import { DbProvider, type AuthReport, type RouteHop } from './db-provider.js';
 import { DbSession } from './db-session.js';
 import { DbSwitchError } from './errors.js';
 import type { PoolStats } from './pool/connection-pool.js';
@@ -40,6 +40,11 @@ export class Db implements AsyncDisposable {
   /** The hops to the database (for diagnostics). */
   route(): readonly RouteHop[] {
     return this.#provider.route();
+  }
+
+  /** How the database user authenticates (for diagnostics; never a secret). */
+  auth(): AuthReport {
+    return this.#provider.auth();
   }
 
   /**

@@ -1,7 +1,8 @@
 export { createDb, type CreateDbOptions } from './create-db.js';
 export { Db } from './db.js';
 export { DbSession } from './db-session.js';
-export { DbProvider, type RouteHop } from './db-provider.js';
+export { DbProvider, type AuthReport, type RouteHop } from './db-provider.js';
+export { AwsIamProvider } from './providers/aws/aws-provider.js';
 export { PooledProvider } from './providers/pooled-provider.js';
 export { BasicProvider } from './providers/basic/basic-provider.js';
 export { SshTunnelProvider } from './providers/ssh/ssh-provider.js';

@@ -1,13 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
 import type { Db } from '../db.js';
-import type { RouteHop } from '../db-provider.js';
+import type { AuthReport, RouteHop } from '../db-provider.js';
 import { streamOf, type RowDataPacket } from '../driver/mysql2.js';
 
 /** What `dbswitch check` found out about the way to the database. */
 export interface CheckReport {
   readonly type: string;
   readonly route: readonly RouteHop[];
+  /** The auth method and, for IAM, what the token was signed for and until when (never the token). */
+  readonly auth: AuthReport;
   readonly serverVersion: string;
   /** The account the server matched, `user@host` as CURRENT_USER() returns it. */
   readonly user: string;
@@ -62,6 +64,7 @@ export async function runCheck(db: Db): Promise<CheckReport> {
     return {
       type: db.config.db.type,
       route: db.route(),
+      auth: db.auth(),
       serverVersion: view?.serverVersion ?? '',
       user: view?.user ?? '',
       transport: { kind: /:\d+$/.test(seenAs) ? 'tcp' : 'socket', seenAs },

@@ -96,6 +96,9 @@ export function streamOf(connection: PromiseConnection): unknown {
  * error, and close itself.
  */
 export function destroyConnection(connection: mysql.Connection): void {
+  // The 'connection lost' this causes is the close we asked for, and may come before the pool
+  // listens on the connection: without a listener it would crash the process.
+  connection.once('error', () => undefined);
   const stream = (connection as unknown as { stream?: Duplex }).stream;
   if (stream !== undefined && !stream.destroyed) stream.destroy();
   else connection.destroy();

@@ -1,6 +1,6 @@
 import type { AwsServices } from '../aws/aws-services.js';
 import type { ConfigSource, DbSwitchConfig } from '../config/config.js';
-import { DbProvider } from '../db-provider.js';
+import { DbProvider, type AuthReport } from '../db-provider.js';
 import { isDbSwitchError } from '../errors.js';
 import type { Logger } from '../logging/create-logger.js';
 import { ConnectionPool, type PoolStats } from '../pool/connection-pool.js';
@@ -52,6 +52,10 @@ export abstract class PooledProvider extends DbProvider {
 
   get stats(): PoolStats {
     return this.#pool.stats;
+  }
+
+  override auth(): AuthReport {
+    return { method: this.config.db.auth, token: this.settings.tokens?.report };
   }
 
   async #open(): Promise<OpenedConnection> {

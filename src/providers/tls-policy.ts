@@ -48,6 +48,9 @@ export function assertServerIdentity(connection: Connection, host: string, mode:
   if (!(stream instanceof TLSSocket)) {
     throw new DbSwitchError('ETLS', `the connection to ${host} is not encrypted although db.tls (DB_TLS) is verify-full`);
   }
+  // A resumed session carries no certificate; it was verified for this host when first made
+  // (mysql2 keeps sessions per host, and only verified ones).
+  if (stream.isSessionReused()) return;
   const mismatch = checkServerIdentity(host, stream.getPeerCertificate());
   if (mismatch !== undefined) {
     throw new DbSwitchError('ETLS', `the server certificate is not valid for ${host} under db.tls (DB_TLS) = verify-full: ${mismatch.message}`, {

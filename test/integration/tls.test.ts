@@ -59,6 +59,20 @@ describe('TLS modes against the sandbox (certificate issued for "localhost" by i
     expect(await tlsVersion({ DB_TLS: 'verify-full', DB_TLS_CA: sandbox().caPath, DB_HOST: 'localhost' })).toMatch(/^TLSv1\.[23]$/);
   });
 
+  it('verify-full keeps working for every pooled connection, resumed TLS sessions included', async () => {
+    const db = await openDb('app', { DB_TLS: 'verify-full', DB_TLS_CA: sandbox().caPath, DB_HOST: 'localhost' });
+    // the first connection's TLS session is kept; the next ones resume it
+    await db.withSession((s) => s.query('SELECT 1'));
+    const holder = await db.session();
+    await holder.query('SELECT 1');
+    const versions = await Promise.all(
+      [1, 2, 3, 4].map(() => db.withSession(async (s) => (await s.query<StatusRow[]>("SHOW SESSION STATUS LIKE 'Ssl_version'"))[0][0]?.Value)),
+    );
+    await holder.release();
+    expect(versions.every((version) => version?.startsWith('TLSv1.'))).toBe(true);
+    expect(db.stats.open).toBe(5);
+  });
+
   it('verify-full refuses a certificate issued for another host name, before sending the password', async () => {
     // The certificate names localhost; 127.0.0.1 is the same server under a name it was not issued for.
     const err = await failure({ DB_TLS: 'verify-full', DB_TLS_CA: sandbox().caPath, DB_HOST: '127.0.0.1' });

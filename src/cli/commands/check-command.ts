@@ -33,6 +33,7 @@ export function formatReport(report: CheckReport): string[] {
   lines.push(
     `  server     ${report.serverVersion}`,
     `  user       ${report.user}`,
+    `  auth       ${report.auth.method}${report.auth.token === undefined ? '' : ` (token signed for ${report.auth.token.signedFor}, user ${report.auth.token.user}, valid until ${report.auth.token.expiresAt.toISOString()})`}`,
     `  transport  ${transport}`,
     `  tls        ${tls}`,
     `  timings    connect ${report.timings.connectMs} ms, first query ${report.timings.queryMs} ms`,
