@@ -78,6 +78,16 @@ export class ConnectionSettingsSource {
   }
 
   /**
+   * Settings for a tool outside this process (`dbswitch exec`): the password, or for IAM a
+   * fresh token, as a plain password.
+   */
+  async forClient(): Promise<Omit<ConnectionSettings, 'authPlugins'>> {
+    const settings = await this.settings();
+    if (settings.authPlugins === undefined || this.#tokens === undefined) return { ...settings };
+    return { ...settings, password: await this.#tokens.token() };
+  }
+
+  /**
    * The server said "Access denied": if a secret is in play, fetch it again and say whether the
    * next attempt may succeed (the password was rotated). Only once per denial.
    */

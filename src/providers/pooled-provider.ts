@@ -54,6 +54,11 @@ export abstract class PooledProvider extends DbProvider {
     return this.#pool.stats;
   }
 
+  /** Where and as whom an external tool logs in (with a fresh token for IAM). */
+  clientSettings(): Promise<Omit<ConnectionSettings, 'authPlugins'>> {
+    return this.settings.forClient();
+  }
+
   override auth(): AuthReport {
     return { method: this.config.db.auth, token: this.settings.tokens?.report };
   }

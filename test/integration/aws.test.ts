@@ -19,6 +19,7 @@ import { IAM_SERVER_ARGS, installIamAuthentication, SANDBOX_AWS, type IamAuthent
 import { startMariaDb, type MariaDbSandbox } from '../../src/testbed/mariadb-sandbox.js';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../src/testbed/secrets-manager-stand-in.js';
 import { knownHostsFile, useBastion } from '../support/bastion.js';
+import { runCli } from '../support/cli.js';
 import { capturedLogger, emptyDir, eventually } from '../support/test-db.js';
 
 // A server of its own: started with the PAM plugin, its IAM user checked by the SigV4 checker.
@@ -200,6 +201,34 @@ describe('DB_TYPE=aws: RDS IAM authentication against a real server that checks 
     for (const secret of ['X-Amz-Signature', 'X-Amz-Credential', SANDBOX_AWS.secretAccessKey, 'wrong-secret-key-xyz']) {
       expect(everything).not.toContain(secret);
     }
+  });
+});
+
+describe('the CLI with DB_TYPE=aws (the SDK finds the fake credentials in the environment)', () => {
+  const cliEnv = (): Record<string, string> => ({
+    ...awsEnv(),
+    AWS_ACCESS_KEY_ID: SANDBOX_AWS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: SANDBOX_AWS.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+
+  it('check reports IAM auth with the signing host and expiry, never the token', async () => {
+    const run = await runCli(['check'], cliEnv());
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`auth {7}iam \\(token signed for localhost:${server.port}, user iam_user, valid until \\d{4}-`));
+    expect(run.stdout).toMatch(/tls\s+TLSv1\.[23] \S+, certificate from dbswitch sandbox CA, verified/);
+    expect(run.stdout).not.toContain('X-Amz');
+  });
+
+  it('exec hands the command a fresh token as DB_PASSWORD, MYSQL_PWD and in DATABASE_URL', async () => {
+    const run = await runCli(['exec', '--', 'sh', '-c', 'printf "%s\\n%s\\n%s\\n" "$DB_PASSWORD" "$MYSQL_PWD" "$DATABASE_URL"'], cliEnv());
+    expect(run.code).toBe(0);
+    const [password, mysqlPwd, url] = run.stdout.trim().split('\n');
+    expect(password).toMatch(new RegExp(`^localhost:${server.port}/\\?Action=connect&DBUser=iam_user&`));
+    expect(mysqlPwd).toBe(password);
+    expect(url).toBe(`mysql://iam_user:${encodeURIComponent(password ?? '')}@localhost:${server.port}/iamdb`);
+    expect(await loginWith(password ?? '')).toBe('accepted');
   });
 });
 

@@ -28,30 +28,32 @@ export function registerExecCommand(program: Command, io: CliIo, status: ExitSta
     .action(async (command: string[]) => {
       const [file, ...args] = command;
       if (file === undefined) throw new DbSwitchError('ECONFIG', 'exec needs a command: dbswitch exec -- CMD ARGS...');
-      const { config, provider, ssh } = openProvider(io);
+      const { config, provider, pooled, ssh } = openProvider(io);
       const forwarder = ssh === undefined ? undefined : new LocalForwarder(ssh.tunnel, config.db);
       try {
-        let host = config.db.host;
-        let port = config.db.port;
+        // The settings of the moment: secret filled in, and a fresh token for IAM.
+        const login = pooled === undefined ? { ...config.db, user: config.db.user ?? '' } : await pooled.clientSettings();
+        let host = login.host;
+        let port = login.port;
         if (forwarder !== undefined && ssh !== undefined) {
           await ssh.tunnel.open();
           port = await forwarder.listen(config.ssh.localPort);
           host = '127.0.0.1';
         }
-        const { db } = config;
-        const socketPath = forwarder === undefined ? db.socketPath : undefined;
+        const socketPath = forwarder === undefined ? config.db.socketPath : undefined;
         const env: Record<string, string | undefined> = {
           ...io.env,
           // The child reaches the database directly (through the local port for ssh).
           DB_TYPE: 'basic',
+          DB_AUTH: undefined,
           DB_HOST: host,
           DB_PORT: String(port),
-          DB_USER: db.user,
-          DB_PASSWORD: db.password,
-          MYSQL_PWD: db.password,
-          DB_NAME: db.database,
+          DB_USER: login.user,
+          DB_PASSWORD: login.password,
+          MYSQL_PWD: login.password,
+          DB_NAME: login.database,
           DB_SOCKET: socketPath,
-          DATABASE_URL: databaseUrl({ user: db.user ?? '', password: db.password, host, port, database: db.database, socketPath }),
+          DATABASE_URL: databaseUrl({ user: login.user, password: login.password, host, port, database: login.database, socketPath }),
         };
         status.code = await run(file, args, env, io);
       } finally {
