@@ -2,14 +2,18 @@
 // The benchmarks of dbswitch, in one run against the private sandbox (README "Performance"):
 //   npm run bench                       (builds first)
 //   BENCH_SECONDS=5 BENCH_ROUNDS=5 npm run bench
+import { IAM_SERVER_ARGS, installIamAuthentication } from '../dist/testbed/iam-pam.js';
 import { startMariaDb } from '../dist/testbed/mariadb-sandbox.js';
 import { startSshd } from '../dist/testbed/ssh-sandbox.js';
+import { benchAws } from './aws.js';
 import { benchBasic } from './basic.js';
 import { benchSsh } from './ssh.js';
 
 const BIG_ROWS = 20_000; // rows of ~1 KiB: a 20 MB result
 
-const [sandbox, bastion] = await Promise.all([startMariaDb(), startSshd()]);
+const [sandbox, bastion] = await Promise.all([startMariaDb({ extraArgs: IAM_SERVER_ARGS }), startSshd()]);
+// RDS IAM is played by a PAM login that checks each token's signature (needs root for /etc/pam.d).
+const iam = process.getuid?.() === 0 ? await installIamAuthentication(sandbox, `localhost:${sandbox.port}`) : undefined;
 try {
   await sandbox.createUser('bench', 'bench-password', 'bench');
   await sandbox.sql(
@@ -20,6 +24,11 @@ try {
   const only = process.argv[2];
   if (only === undefined || only === 'basic') await benchBasic(database, sandbox.dir);
   if (only === undefined || only === 'ssh') await benchSsh(database, bastion);
+  if ((only === undefined || only === 'aws') && iam !== undefined) {
+    await iam.createUser('bench_iam', 'bench');
+    await benchAws(sandbox, database, { user: 'bench_iam', database: 'bench' });
+  }
 } finally {
+  await iam?.remove();
   await Promise.all([sandbox.destroy(), bastion.destroy()]);
 }

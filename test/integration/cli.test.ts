@@ -73,6 +73,7 @@ describe('dbswitch CLI', () => {
     expect(run.stdout).toMatch(/tls\s+TLSv1\.[23]/);
     expect(run.stdout).toContain('rolled back: 2 accounts');
     expect(run.stdout).toMatch(/ok {2}ssh bastion 127\.0\.0\.1:\d+ \(host key SHA256:\S+ verified by known_hosts/);
+    expect(run.stdout).toMatch(/auth {7}iam \(token signed for localhost:\d+, user demo_iam, valid until /);
     expect(run.stdout).toContain('Sandbox stopped and its temp dir removed.');
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
+import type { Container } from 'inversify';
 import { createDb } from '../../create-db.js';
 import type { Db } from '../../db.js';
 import { runCheck } from '../../diagnostics/run-check.js';
@@ -7,6 +8,9 @@ import type { RowDataPacket } from '../../driver/mysql2.js';
 import { ensureSandboxPrograms } from '../../testbed/ensure-programs.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sdkAwsServices } from '../../aws/aws-services.js';
+import { AWS_SERVICES } from '../../container/tokens.js';
+import { IAM_SERVER_ARGS, installIamAuthentication, SANDBOX_AWS, type IamAuthentication } from '../../testbed/iam-pam.js';
 import { startMariaDb, type MariaDbSandbox } from '../../testbed/mariadb-sandbox.js';
 import { startSshd, type SshSandbox } from '../../testbed/ssh-sandbox.js';
 import { printer, type CliIo } from '../cli-io.js';
@@ -21,8 +25,11 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
       const print = printer(io.stdout);
       await ensureSandboxPrograms();
       print('Starting a private MariaDB (TLS certificates made by openssl) and a private OpenSSH bastion on random loopback ports ...');
-      const [sandbox, bastion] = await Promise.all([startMariaDb(), startSshd()]);
+      const [sandbox, bastion] = await Promise.all([startMariaDb({ extraArgs: IAM_SERVER_ARGS }), startSshd()]);
+      // RDS IAM is played by a PAM login that checks the token's signature; PAM needs root.
+      const iam = process.getuid?.() === 0 ? await installIamAuthentication(sandbox, `localhost:${sandbox.port}`) : undefined;
       const destroy = async (): Promise<void> => {
+        await iam?.remove();
         await Promise.all([sandbox.destroy(), bastion.destroy()]);
       };
       const stopOnSignal = (): void => {
@@ -31,7 +38,7 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
       process.once('SIGINT', stopOnSignal);
       process.once('SIGTERM', stopOnSignal);
       try {
-        await runDemo(sandbox, bastion, print);
+        await runDemo(sandbox, bastion, iam, print);
       } finally {
         process.removeListener('SIGINT', stopOnSignal);
         process.removeListener('SIGTERM', stopOnSignal);
@@ -41,9 +48,15 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
     });
 }
 
-async function runDemo(sandbox: MariaDbSandbox, bastion: SshSandbox, print: (...lines: string[]) => void): Promise<void> {
+async function runDemo(
+  sandbox: MariaDbSandbox,
+  bastion: SshSandbox,
+  iam: IamAuthentication | undefined,
+  print: (...lines: string[]) => void,
+): Promise<void> {
   const password = randomBytes(12).toString('base64url');
   await sandbox.createUser('demo', password, 'demo');
+  await iam?.createUser('demo_iam', 'demo');
   const knownHosts = join(bastion.dir, 'known_hosts');
   await writeFile(knownHosts, `${bastion.knownHostsLine}\n`);
   print(`MariaDB is up on 127.0.0.1:${sandbox.port}; user "demo" created. The bastion (sshd) is up on 127.0.0.1:${bastion.port}.`, '');
@@ -68,9 +81,26 @@ async function runDemo(sandbox: MariaDbSandbox, bastion: SshSandbox, print: (...
       },
     ],
   ];
+  if (iam === undefined) {
+    print('(the aws variant needs root: the sandbox plays RDS IAM with a PAM service in /etc/pam.d)', '');
+  } else {
+    variants.push([
+      'aws: an RDS IAM token (signed by @aws-sdk/rds-signer with the sandbox\'s fake credentials) over TLS verify-full',
+      {
+        DB_TYPE: 'aws',
+        DB_HOST: 'localhost',
+        DB_USER: 'demo_iam',
+        DB_PASSWORD: '',
+        DB_TLS_CA: sandbox.tls.caPath,
+        AWS_REGION: SANDBOX_AWS.region,
+        AWS_ACCESS_KEY_ID: SANDBOX_AWS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: SANDBOX_AWS.secretAccessKey,
+      },
+    ]);
+  }
   for (const [title, env] of variants) {
     print(`== ${title}`);
-    const db = await createDb({ env: { ...base, ...env }, cwd: sandbox.dir });
+    const db = await createDb({ env: { ...base, ...env }, cwd: sandbox.dir, configure: (container) => withEnvCredentials(container, env) });
     try {
       print(...formatReport(await runCheck(db)), '');
     } finally {
@@ -85,6 +115,14 @@ async function runDemo(sandbox: MariaDbSandbox, bastion: SshSandbox, print: (...
   } finally {
     await db.close();
   }
+}
+
+/** The demo's fake AWS credentials go to the SDK directly, not through this process's environment. */
+function withEnvCredentials(container: Container, env: Record<string, string>): void {
+  const accessKeyId = env['AWS_ACCESS_KEY_ID'];
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
+  if (accessKeyId === undefined || secretAccessKey === undefined) return;
+  container.rebind(AWS_SERVICES).toConstantValue(sdkAwsServices({ credentials: { accessKeyId, secretAccessKey } }));
 }
 
 interface CountRow extends RowDataPacket {
