@@ -100,7 +100,7 @@ async function runDemo(
   }
   for (const [title, env] of variants) {
     print(`== ${title}`);
-    const db = await createDb({ env: { ...base, ...env }, cwd: sandbox.dir, configure: (container) => withEnvCredentials(container, env) });
+    const db = await createDb({ env: { ...base, ...env }, cwd: sandbox.dir, configure: (container) => { withEnvCredentials(container, env); } });
     try {
       print(...formatReport(await runCheck(db)), '');
     } finally {
