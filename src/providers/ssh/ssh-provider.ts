@@ -3,14 +3,15 @@ import type { ConfigSource, DbSwitchConfig } from '../../config/config.js';
 import type { AwsServices } from '../../aws/aws-services.js';
 import { AWS_SERVICES, CONFIG, CONFIG_SOURCES, LOGGER } from '../../container/tokens.js';
 import type { RouteHop } from '../../db-provider.js';
-import { connectError } from '../../driver/connect-error.js';
-import { destroyConnection, openConnection, type SslOptions } from '../../driver/mysql2.js';
+import type { Connection, SslOptions } from '../../driver/mysql2.js';
+import type { ClientChannel } from '../../driver/ssh2.js';
 import { DbSwitchError } from '../../errors.js';
 import type { Logger } from '../../logging/create-logger.js';
 import type { OpenedConnection } from '../../pool/pooled-connection.js';
 import type { ConnectionSettings } from '../connection-settings.js';
 import { PooledProvider } from '../pooled-provider.js';
-import { assertServerIdentity, bindTlsHostName, sslOptionsFor } from '../tls-policy.js';
+import { connectOver } from '../connect-over.js';
+import { sslOptionsFor } from '../tls-policy.js';
 import { instanceConnectCredentials } from './ec2-instance-connect.js';
 import { SshTunnel, type TunnelGeneration } from './ssh-tunnel.js';
 
@@ -45,69 +46,46 @@ export class SshTunnelProvider extends PooledProvider {
   }
 
   protected async openConnection(settings: ConnectionSettings): Promise<OpenedConnection> {
-    const { db } = this.config;
     const tunnel = this.#tunnel;
     // Held from the start: an unref'd tunnel could let the process exit mid-handshake.
     tunnel.hold();
+    let opened: { channel: ClientChannel; generation: TunnelGeneration; connection: Connection };
     try {
       // The database as the bastion sees it: the stream is an SSH channel, but TLS and an IAM
       // token are still for that name (never 127.0.0.1 and a local port).
       const { channel, generation } = await tunnel.forward(settings.host, settings.port);
-      bindTlsHostName(channel, settings.host);
-      try {
-        const connection = await openConnection({
-          stream: channel,
-          host: settings.host,
-          port: settings.port,
-          user: settings.user,
-          password: settings.password,
-          database: settings.database,
-          charset: db.charset,
-          ssl: this.#ssl,
-          connectTimeoutMs: db.connectTimeoutMs,
-          authPlugins: settings.authPlugins,
-        });
-        try {
-          assertServerIdentity(connection, settings.host, db.tls);
-        } catch (err) {
-          destroyConnection(connection);
-          throw err;
-        }
-        let held = true;
-        const letGo = (): void => {
-          if (!held) return;
-          held = false;
-          tunnel.letGo();
-        };
-        return {
-          connection,
-          ref: () => {
-            if (held) return;
-            held = true;
-            tunnel.hold();
-          },
-          unref: letGo,
-          dispose: () => {
-            letGo();
-            channel.destroy();
-          },
-          explainLoss: (err) => (generation.alive ? undefined : droppedError(tunnel.address, generation, err)),
-        };
-      } catch (err) {
-        channel.destroy();
-        throw err instanceof DbSwitchError
-          ? err
-          : connectError(err, {
-              address: `${settings.host}:${settings.port} through the bastion ${tunnel.address}`,
-              user: settings.user,
-              tls: db.tls,
-              addressSettings: 'db.host (DB_HOST) and db.port (DB_PORT), as the bastion sees them',
-            });
-      }
+      const connection = await connectOver(channel, settings, this.config.db, this.#ssl, {
+        address: `${settings.host}:${settings.port} through the bastion ${tunnel.address}`,
+        addressSettings: 'db.host (DB_HOST) and db.port (DB_PORT), as the bastion sees them',
+        checkName: true,
+      });
+      opened = { channel, generation, connection };
     } catch (err) {
       tunnel.letGo();
       throw err;
     }
+    const { channel, generation, connection } = opened;
+    // Each connection holds the tunnel while it is in use, once.
+    let held = true;
+    const letGo = (): void => {
+      if (!held) return;
+      held = false;
+      tunnel.letGo();
+    };
+    return {
+      connection,
+      ref: () => {
+        if (held) return;
+        held = true;
+        tunnel.hold();
+      },
+      unref: letGo,
+      dispose: () => {
+        letGo();
+        channel.destroy();
+      },
+      explainLoss: (err) => (generation.alive ? undefined : droppedError(tunnel.address, generation, err)),
+    };
   }
 
   /** After the linger, the SSH connection goes too; the next session opens a new one. */
