@@ -101,8 +101,9 @@ function checkLayer(layer: Layer, fromDotenv: ReadonlySet<string>, dotenvPath: s
       problems.push({
         key: setting.key,
         message: (err as Error).message,
+        origin: originOf(layer, setting.env, fromDotenv, dotenvPath),
         // A secret's value is never repeated, not even a malformed one.
-        ...(setting.sensitive === true ? {} : { shown: `${JSON.stringify(value)} from ${originOf(layer, setting.env, fromDotenv, dotenvPath)}` }),
+        ...(setting.sensitive === true ? {} : { shown: JSON.stringify(value) }),
       });
     }
   }
@@ -256,7 +257,9 @@ function describeProblem(problem: Problem): string {
   if (problem.key === undefined) return problem.message;
   const setting = settingFor(problem.key);
   const name = setting === undefined ? problem.key : `${setting.key} (env ${setting.env})`;
-  return `${name}: ${problem.message}${problem.shown === undefined ? '' : `; got ${problem.shown}`}`;
+  const got =
+    problem.origin === undefined ? '' : problem.shown === undefined ? `; set in ${problem.origin} (value not shown)` : `; got ${problem.shown} from ${problem.origin}`;
+  return `${name}: ${problem.message}${got}`;
 }
 
 /** Coerces strings, turns null into undefined, resolves paths and per-provider defaults. */

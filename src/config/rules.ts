@@ -5,8 +5,10 @@ import type { DbSwitchConfig } from './config.js';
 export interface Problem {
   readonly key?: string;
   readonly message: string;
-  /** The offending value and where it came from (never for sensitive keys). */
+  /** The offending value, as JSON (never for sensitive keys). */
   readonly shown?: string;
+  /** Where the offending value was set: a file, an env var, or createDb({ config }). */
+  readonly origin?: string;
 }
 
 /**

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { explainConfig, loadConfig } from '../../src/config/load-config.js';
 import { createDb } from '../../src/create-db.js';
 import { DbSwitchError } from '../../src/errors.js';
+import { settings } from '../../src/config/schema.js';
 
 const SECRET = 'pw-Zq9!never-print-me';
 let cwd: string;
@@ -139,6 +140,19 @@ describe('loadConfig', () => {
       expect(err.message).not.toContain(SECRET);
       expect(JSON.stringify(err)).not.toContain(SECRET);
       expect(String(err.stack)).not.toContain(SECRET);
+    });
+  }
+
+  for (const setting of settings) {
+    it(`rejects an invalid ${setting.key} in a config file, naming the key and ${setting.env}`, () => {
+      // a string where a number, a Boolean or a mode is wanted; a number where text is wanted
+      const invalid = typeof setting.default === 'string' || setting.default === null ? 987654321 : 'not-valid!';
+      writeJson('config/default.json', { [setting.section]: { [setting.name]: invalid } });
+      const err = configError(() => loadConfig({ env: { DB_USER: 'app', DB_PASSWORD: SECRET }, cwd }));
+      expect(err.message).toContain(`${setting.key} (env ${setting.env})`);
+      expect(err.message).toContain('config/default.json');
+      expect(err.message).not.toContain(SECRET);
+      if (setting.sensitive === true) expect(err.message).not.toContain(String(invalid));
     });
   }
 
