@@ -4,7 +4,7 @@ import type { RouteHop } from '../db-provider.js';
 import type { SslOptions } from '../driver/mysql2.js';
 import type { Logger } from '../logging/create-logger.js';
 import type { OpenedConnection } from '../pool/pooled-connection.js';
-import { openSocket } from './basic/open-socket.js';
+import { openSocket } from './open-socket.js';
 import type { ConnectionSettings } from './connection-settings.js';
 import { PooledProvider } from './pooled-provider.js';
 import { connectOver } from './connect-over.js';
