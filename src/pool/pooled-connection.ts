@@ -87,9 +87,9 @@ export class PooledConnection {
         this.#opened.dispose?.();
         resolve();
       };
-      // end() waits for the server; a dead peer must not hold up close(), hence the bound.
+      // end() waits for the server; a dead peer must not hold up close(), hence the bound. The
+      // timer is ref'd: whoever awaits close() keeps the process alive until it is done.
       const timer = setTimeout(finish, 1000);
-      timer.unref();
       this.connection.end(finish);
     });
   }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -105,22 +106,29 @@ export async function startSshd(options: { hostKeyType?: 'ed25519' | 'ecdsa' | '
     const sshd = await locateProgram('sshd');
     // sshd started as root insists on its privilege separation directory.
     if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-    let log = '';
+    // sshd logs to a file, not a pipe: a pipe nobody drains (a test blocked in a sync call)
+    // would stall sshd in the middle of handshakes.
+    const logPath = join(dir, 'sshd.log');
+    const log = (): string => {
+      try {
+        return readFileSync(logPath, 'utf8');
+      } catch {
+        // not written yet
+        return '';
+      }
+    };
     let child: ChildProcess | undefined;
 
     const start = async (): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
-        const started = spawn(sshd, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const started = spawn(sshd, ['-D', '-E', logPath, '-f', config], { stdio: 'ignore' });
         child = started;
-        started.stderr.on('data', (chunk: Buffer) => {
-          log += chunk.toString();
-        });
         try {
-          await waitForPort(started, port, () => log);
+          await waitForPort(started, port, log);
           return;
         } catch (err) {
           signalTree(started.pid ?? 0, 'SIGKILL');
-          if (!/Address already in use/.test(log) || attempt === 3) throw err;
+          if (!/Address already in use/.test(log()) || attempt === 3) throw err;
           port = await freePort();
           await writeConfig();
         }
@@ -157,7 +165,7 @@ export async function startSshd(options: { hostKeyType?: 'ed25519' | 'ecdsa' | '
         await appendFile(ephemeralKeys, `${Math.floor(expiresAt / 1000)} ${publicKey.trim()}\n`);
       },
       acceptedLogins() {
-        return Promise.resolve(log.split('\n').filter((line) => line.includes('Accepted publickey')).length);
+        return Promise.resolve(log().split('\n').filter((line) => line.includes('Accepted publickey')).length);
       },
       openConnections() {
         const pid = child?.pid;

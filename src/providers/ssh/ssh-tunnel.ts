@@ -24,6 +24,7 @@ export interface TunnelReport {
 }
 
 const KEEPALIVE_MISSES_ALLOWED = 3;
+const CLOSE_WAIT_MS = 1000;
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_MAX_MS = 8000;
 
@@ -114,15 +115,24 @@ export class SshTunnel {
     const socket = this.#socket;
     if (client === undefined || socket === undefined) return;
     this.#generation.reason = 'closed by dbswitch';
-    // Held while closing, so a caller awaiting close() keeps the process alive until it is done.
-    socket.ref();
-    const closed = new Promise<void>((resolve) => {
-      socket.once('close', () => { resolve(); });
+    // Done when the socket closes, or after a bounded wait for a bastion that does not answer the
+    // disconnect. The timer is ref'd on purpose: a caller awaiting close() must not see the
+    // process exit under them (exit code 13) if no 'close' ever comes.
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      if (socket.destroyed) {
+        resolve();
+        return;
+      }
+      socket.once('close', () => {
+        resolve();
+      });
+      timer = setTimeout(() => {
+        socket.destroy();
+        resolve();
+      }, CLOSE_WAIT_MS);
+      client.end();
     });
-    client.end();
-    const timer = setTimeout(() => socket.destroy(), 1000);
-    timer.unref();
-    await closed;
     clearTimeout(timer);
   }
 
@@ -179,6 +189,8 @@ export class SshTunnel {
         }
       });
     } catch (err) {
+      // ssh2 reports a failed handshake once more as the socket closes; it is already handled.
+      client.on('error', () => undefined);
       socket.destroy();
       client.end();
       this.#failures++;
