@@ -40,7 +40,13 @@ export class LocalForwarder {
         resolve();
       });
     }).catch(async (err: unknown) => {
-      if ((err as { code?: string }).code !== 'EADDRINUSE') throw err;
+      if ((err as { code?: string }).code !== 'EADDRINUSE') {
+        throw new DbSwitchError(
+          'ETUNNEL',
+          `cannot listen on 127.0.0.1:${port}: ${err instanceof Error ? err.message : String(err)}; choose another with --port or ssh.localPort (SSH_LOCAL_PORT), or 0 for a free one`,
+          { cause: err },
+        );
+      }
       const holder = await portHolder(port);
       throw new DbSwitchError(
         'ETUNNEL',
