@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { pino } from 'pino';
-import { afterAll, afterEach, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { createDb, type CreateDbOptions } from '../../src/create-db.js';
 import type { Db } from '../../src/db.js';
 
@@ -52,12 +52,12 @@ export async function admin<T = unknown>(sql: string, values?: unknown[]): Promi
   }
 }
 
-/** Creates app_<name> for one test file and drops it when the file is done. */
+/** Creates app_<name> before the file's tests run and drops it when the file is done. */
 export function useDatabase(name: string): string {
   const database = `app_${name}`;
-  let created: Promise<unknown> | undefined;
-  const ensure = (): Promise<unknown> => (created ??= admin(`CREATE DATABASE IF NOT EXISTS \`${database}\``));
-  void ensure();
+  beforeAll(async () => {
+    await admin(`CREATE DATABASE IF NOT EXISTS \`${database}\``);
+  });
   afterAll(async () => {
     await admin(`DROP DATABASE IF EXISTS \`${database}\``);
   });
