@@ -13,15 +13,16 @@ import { DbSwitchError } from '../errors.js';
  * - verify-ca: the certificate must chain to the CA bundle (or the system CAs).
  * - verify-full: and it must be issued for the host name dbswitch connects to.
  *
- * `defaultCa` replaces the system CAs when no bundle is configured (aws: the RDS CA set).
+ * `defaultCa` replaces the system CAs when no bundle is configured (aws: the RDS CA set); it is
+ * only called then, since building it parses every certificate.
  */
-export function sslOptionsFor(mode: TlsMode, caPath: string | undefined, defaultCa?: readonly string[]): SslOptions | undefined {
+export function sslOptionsFor(mode: TlsMode, caPath: string | undefined, defaultCa?: () => readonly string[]): SslOptions | undefined {
   if (mode === 'disabled') return undefined;
   const base = { minVersion: 'TLSv1.2' } as const;
   if (mode === 'required') return { ...base, rejectUnauthorized: false };
   return {
     ...base,
-    ...(caPath !== undefined ? { ca: readFileSync(caPath, 'utf8') } : defaultCa !== undefined ? { ca: [...defaultCa] } : {}),
+    ...(caPath !== undefined ? { ca: readFileSync(caPath, 'utf8') } : defaultCa !== undefined ? { ca: [...defaultCa()] } : {}),
     rejectUnauthorized: true,
     verifyIdentity: mode === 'verify-full',
   };

@@ -25,6 +25,6 @@ export class AwsIamProvider extends DirectProvider {
     if (config.db.tls !== 'verify-full') {
       throw new DbSwitchError('ECONFIG', `db.tls (env DB_TLS): must be verify-full with DB_TYPE=aws; got ${config.db.tls}`);
     }
-    super(config, logger, aws, sources, sslOptionsFor('verify-full', config.db.tlsCaPath, rdsCaBundle()));
+    super(config, logger, aws, sources, sslOptionsFor('verify-full', config.db.tlsCaPath, () => rdsCaBundle()));
   }
 }
