@@ -3,13 +3,13 @@
 // and steady-state SELECT 1 through the aws provider against basic over the same verified TLS.
 import { performance } from 'node:perf_hooks';
 import { createDb, sdkAwsServices, AWS_SERVICES } from '../dist/index.js';
-import { SANDBOX_AWS } from '../dist/testbed/iam-pam.js';
+import { SANDBOX_AWS } from '#sandbox';
 import { compare, header, median, table, throughput } from './measure.js';
 
 const SETUPS = 30;
 
 /**
- * @param {import('../dist/testbed/mariadb-sandbox.js').MariaDbSandbox} sandbox
+ * @param {import('#sandbox').MariaDbSandbox} sandbox
  * @param {{ user: string; password: string; database: string }} passwordUser
  * @param {{ user: string; database: string }} iamUser
  */
@@ -24,7 +24,7 @@ export async function benchAws(sandbox, passwordUser, iamUser) {
       return real.signRdsToken(request);
     },
   };
-  const common = { DB_HOST: 'localhost', DB_PORT: String(sandbox.port), DB_TLS: 'verify-full', DB_TLS_CA: sandbox.tls.caPath, LOG_LEVEL: 'warn' };
+  const common = { DB_HOST: 'localhost', DB_PORT: String(sandbox.port), DB_TLS: 'verify-full', DB_TLS_CA: sandbox.tls.caPath, DB_LOG_LEVEL: 'warn' };
   const awsEnv = { ...common, DB_TYPE: 'aws', DB_USER: iamUser.user, DB_NAME: iamUser.database, AWS_REGION: SANDBOX_AWS.region };
   const basicEnv = { ...common, DB_TYPE: 'basic', DB_USER: passwordUser.user, DB_PASSWORD: passwordUser.password, DB_NAME: passwordUser.database };
   /** @param {Record<string, string>} env */

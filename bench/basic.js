@@ -10,7 +10,7 @@ import { compare, fetchMs, header, table, throughput } from './measure.js';
  */
 export async function benchBasic(database, cwd) {
   const db = await createDb({
-    env: { DB_HOST: database.host, DB_PORT: String(database.port), DB_USER: database.user, DB_PASSWORD: database.password, DB_NAME: database.database, LOG_LEVEL: 'warn' },
+    env: { DB_HOST: database.host, DB_PORT: String(database.port), DB_USER: database.user, DB_PASSWORD: database.password, DB_NAME: database.database, DB_LOG_LEVEL: 'warn' },
     cwd,
   });
   const pool = mysql.createPool({ ...database, connectionLimit: 10, supportBigNumbers: true });

@@ -16,6 +16,10 @@ export const ERROR_CODES = {
   EACQUIRE_TIMEOUT: 'EACQUIRE_TIMEOUT',
   /** The connection broke while a statement was running; it has been discarded. */
   ECONNECTION_LOST: 'ECONNECTION_LOST',
+  /** A statement ran past its timeout (`timeout`, `db.statementTimeoutMs`); it was killed on the server. */
+  ETIMEOUT: 'ETIMEOUT',
+  /** A statement was given up on (AbortSignal, aborted request); it was killed on the server. */
+  ECANCELLED: 'ECANCELLED',
   /** The session was used after it had been released. */
   ESESSION_RELEASED: 'ESESSION_RELEASED',
   /** The Db was used after `close()`. */
@@ -24,6 +28,8 @@ export const ERROR_CODES = {
   ETUNNEL: 'ETUNNEL',
   /** The bastion's host key is unknown, changed, revoked or not the pinned one. */
   EHOSTKEY: 'EHOSTKEY',
+  /** The API was called in a way it does not support (e.g. isolation options on a nested transaction). */
+  EUSAGE: 'EUSAGE',
 } as const;
 
 export type DbSwitchErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

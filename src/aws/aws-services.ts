@@ -1,4 +1,5 @@
 import type { EC2InstanceConnectClientConfig } from '@aws-sdk/client-ec2-instance-connect';
+import type { ServiceId } from '../container.js';
 
 /** AWS credentials as the SDK resolves them; `expiration` is set for temporary ones. */
 export interface AwsCredentials {
@@ -108,3 +109,6 @@ export function sdkAwsServices(options: SdkOptions = {}): AwsServices {
     },
   };
 }
+
+/** The container's token for the AWS APIs (rebind it to point the SDK elsewhere, as the tests do). */
+export const AWS_SERVICES: ServiceId<AwsServices> = Symbol.for('dbswitch.AwsServices');

@@ -1,9 +1,4 @@
 #!/usr/bin/env node
-import { runCli } from '../cli/program.js';
+import { runCli } from '../cli/run-cli.js';
 
-process.exitCode = await runCli(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-});
+process.exitCode = await runCli(process.argv.slice(2));

@@ -1,6 +1,6 @@
-/** The candidate within edit distance 2 of `key` (a likely typo), if any. */
-export function closestKey(key: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
+/** The candidate within edit distance 2 of `key` (a likely typo), if any; case is ignored. */
+export function closestKey<K extends string>(key: string, candidates: Iterable<K>): K | undefined {
+  let best: K | undefined;
   let bestDistance = 3;
   for (const candidate of candidates) {
     const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());

@@ -1,60 +1,29 @@
-import type { AuthMethod, DbType, HostKeyChecking, LogLevel, TlsMode } from './modes.js';
+import type { FormatValue } from './formats.js';
+import type { DbType } from './modes.js';
+import type { Schema, Section } from './schema.js';
 
 /**
- * The validated, resolved and frozen configuration. Optional settings that are unset are
- * `undefined`; `db.tls` and `db.auth` already hold the per-provider defaults.
+ * The resolved type of one setting, from its schema entry: what its format admits, with `null`
+ * (unset) as `undefined`; a setting with per-`db.type` defaults is never unset.
  */
-export interface DbSwitchConfig {
-  readonly db: {
-    readonly type: DbType;
-    readonly host: string;
-    readonly port: number;
-    readonly user: string | undefined;
-    readonly password: string | undefined;
-    readonly database: string | undefined;
-    readonly socketPath: string | undefined;
-    readonly charset: string;
-    readonly tls: TlsMode;
-    readonly tlsCaPath: string | undefined;
-    readonly auth: AuthMethod;
-    readonly secretId: string | undefined;
-    readonly connectTimeoutMs: number;
-  };
-  readonly aws: {
-    readonly region: string | undefined;
-  };
-  readonly pool: {
-    readonly max: number;
-    readonly acquireTimeoutMs: number;
-    readonly idleTimeoutMs: number;
-    readonly maxLifetimeMs: number;
-    readonly pingAfterIdleMs: number;
-    readonly lingerMs: number;
-    readonly resetOnRelease: boolean;
-    readonly closeTimeoutMs: number;
-  };
-  readonly ssh: {
-    readonly host: string | undefined;
-    readonly port: number;
-    readonly user: string | undefined;
-    readonly privateKeyPath: string | undefined;
-    readonly privateKey: string | undefined;
-    readonly passphrase: string | undefined;
-    readonly agentSocket: string | undefined;
-    readonly knownHostsPath: string;
-    readonly hostKeyFingerprint: string | undefined;
-    readonly strictHostKeyChecking: HostKeyChecking;
-    readonly localPort: number;
-    readonly keepaliveIntervalMs: number;
-    readonly ec2InstanceId: string | undefined;
-  };
-  readonly log: {
-    readonly level: LogLevel;
-    readonly queries: boolean;
-  };
-}
+export type ResolvedValue<S> = S extends { readonly byDbType: Readonly<Record<DbType, infer T>> }
+  ? T
+  : S extends { readonly format: infer F }
+    ? null extends FormatValue<F>
+      ? Exclude<FormatValue<F>, null> | undefined
+      : FormatValue<F>
+    : never;
 
-/** What a config file, or `createDb({ config })`, may set: any subset of the keys. */
+/**
+ * The validated, resolved and frozen configuration, derived from the schema (schema.ts): one
+ * section per schema section, one key per setting. Optional settings that are unset are
+ * `undefined`; `db.tls` and `db.auth` already hold the per-provider defaults; paths are absolute.
+ */
+export type DbSwitchConfig = {
+  readonly [S in Section]: { readonly [K in keyof Schema[S]]: ResolvedValue<Schema[S][K]> };
+};
+
+/** What a config file, or `createDb({ config })`, may set: any subset of the keys; `null` unsets. */
 export type DbSwitchConfigInput = {
   readonly [S in keyof DbSwitchConfig]?: { readonly [K in keyof DbSwitchConfig[S]]?: DbSwitchConfig[S][K] | null };
 };

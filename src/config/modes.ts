@@ -22,3 +22,11 @@ export type HostKeyChecking = (typeof HOST_KEY_CHECKING)[number];
 /** pino's levels, plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * When a released connection is reset (`DB_POOL_RESET_ON_RELEASE`): `auto` resets only when the
+ * session changed state (variables, temp tables, schema, locks), `always` on every release,
+ * `never` not at all.
+ */
+export const RESET_MODES = ['auto', 'always', 'never'] as const;
+export type ResetMode = (typeof RESET_MODES)[number];

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
-import type { Db } from '../db.js';
+import type { Db } from '../db/db.js';
 import type { AuthReport, RouteHop } from '../db-provider.js';
 import { streamOf, type RowDataPacket } from '../driver/mysql2.js';
 

@@ -1,92 +1,165 @@
-import { destroyConnection } from '../driver/mysql2.js';
-import { DbSwitchError } from '../errors.js';
+import type { DbProvider } from '../db-provider.js';
+import type { ConnectionLender, GiveUpReason } from '../db-session.js';
+import { DbSwitchError, isDbSwitchError } from '../errors.js';
+import { settingLabel } from '../config/setting-label.js';
 import type { Logger } from '../logging/create-logger.js';
-import { PooledConnection, type OpenedConnection } from './pooled-connection.js';
-import { lifetimeFor } from './lifetime.js';
+import { cleanUp, setUpNewConnection, type SessionSetup } from './connection-setup.js';
+import { mysql2Driver, type ConnectionDriver } from './connection-driver.js';
+import { ControlConnection } from './control-connection.js';
+import { PendingAcquire } from './pending-acquire.js';
+import { PooledConnection } from './pooled-connection.js';
+import type { StateHints } from './session-state.js';
 
-/** Pool settings; see `pool.*` in the configuration for their meaning and defaults. */
-export interface PoolOptions {
+/** Pool settings; see `pool.*` and `db.*` in the configuration for their meaning and defaults. */
+export interface PoolOptions extends SessionSetup {
   readonly max: number;
   readonly acquireTimeoutMs: number;
   readonly idleTimeoutMs: number;
-  readonly maxLifetimeMs: number;
   readonly pingAfterIdleMs: number;
-  readonly lingerMs: number;
   /** Bound on a pre-ping, after which the connection counts as dead. */
   readonly pingTimeoutMs: number;
-}
-
-/** What the pool asks of the provider that owns it. */
-export interface PoolSource {
-  /** Opens one new physical connection, authenticated. */
-  open(): Promise<OpenedConnection>;
-  /** The last lease ended `lingerMs` ago and the idle connections are closed: free the rest (a tunnel). */
-  linger?(): Promise<void>;
+  readonly lingerMs: number;
+  /** Bound on a cancel: opening the control connection and KILL QUERY. */
+  readonly cancelTimeoutMs: number;
+  /** How long to wait for the server to stop a killed statement before closing its connection. */
+  readonly settleTimeoutMs: number;
 }
 
 /** Counts for diagnostics and tests. */
 export interface PoolStats {
+  /** Connections open (idle, leased or being cleaned), not counting the control connection. */
   readonly open: number;
   readonly idle: number;
+  /** Sessions holding a connection, or acquiring one. */
   readonly leased: number;
+  /** New connections being opened. */
   readonly opening: number;
+  /** Sessions waiting for a connection. */
   readonly waiting: number;
 }
 
-interface Waiter {
-  readonly resolve: (conn: PooledConnection) => void;
-  readonly reject: (err: unknown) => void;
-  readonly timer: NodeJS.Timeout;
-}
+/**
+ * The pool's life. Nothing is open until the first session; after the last one ends, idle
+ * connections stay `lingerMs`, then everything closes, the provider's too (the SSH connection),
+ * and the next session opens it all again. `close()` drains (the sessions in flight still get
+ * connections, the ones waiting for one included, up to the bound), then closes for good.
+ */
+type Phase =
+  | { readonly name: 'dormant' }
+  | { readonly name: 'active' }
+  | { readonly name: 'lingering'; readonly timer: NodeJS.Timeout }
+  | { readonly name: 'suspending'; readonly done: Promise<void> }
+  | { readonly name: 'draining'; readonly done: Promise<void> }
+  | { readonly name: 'closing'; readonly done: Promise<void> }
+  | { readonly name: 'closed'; readonly done: Promise<void> };
 
 /**
- * A pool of mysql2 connections with the hygiene mysql2's own pool lacks: a ping before handing
- * out a connection that sat idle, a maximum lifetime kept under the server's `wait_timeout`,
- * idle connections really closed, and idle sockets that do not keep the process alive.
+ * A pool of connections opened by a provider, with the hygiene mysql2's own pool lacks: a ping
+ * before handing out a connection that sat idle, a lifetime kept under the server's
+ * `wait_timeout`, idle connections really closed, session state reset only when a session
+ * changed it, statements given up on killed on the server, and idle sockets that never keep the
+ * process alive.
  *
  * Idle connections form a stack: the most recently used goes out first, so the rest age and get
  * reaped when load drops.
  */
-export class ConnectionPool {
+export class ConnectionPool implements ConnectionLender<PooledConnection> {
+  readonly #provider: DbProvider;
   readonly #options: PoolOptions;
-  readonly #source: PoolSource;
   readonly #logger: Logger;
+  readonly #hints: StateHints;
+  readonly #driver: ConnectionDriver;
+  readonly #control: ControlConnection;
   readonly #idle: PooledConnection[] = [];
+  /** Every live connection: idle, leased, or being cleaned up. */
   readonly #all = new Set<PooledConnection>();
-  readonly #waiters: Waiter[] = [];
-  /** Background closes (reaped, expired) that close() must wait for. */
+  readonly #leased = new Set<PooledConnection>();
+  readonly #pending: PendingAcquire<PooledConnection>[] = [];
+  /** Closes under way; they still count against `max` until the server has let go. */
   readonly #closing = new Set<Promise<void>>();
+  /** Opens under way (for sessions that wait); suspend and close wait for them. */
+  readonly #opens = new Set<Promise<void>>();
+  #phase: Phase = { name: 'dormant' };
   #opening = 0;
-  /** acquire() calls under way plus connections handed out. */
-  #leased = 0;
-  #reapTimer: NodeJS.Timeout | undefined;
-  #lingerTimer: NodeJS.Timeout | undefined;
-  #closed: Promise<void> | undefined;
+  /** Give-backs under way: connections about to be free, which a waiting session can expect. */
+  #returning = 0;
+  /** acquire() calls under way, connections lent, and give-backs under way. */
+  #leases = 0;
   #drained: (() => void) | undefined;
+  #reapTimer: NodeJS.Timeout | undefined;
+  /** When the reap timer fires (epoch ms). */
+  #reapAt = Number.POSITIVE_INFINITY;
 
-  constructor(options: PoolOptions, source: PoolSource, logger: Logger) {
+  /** `driver`: the mysql2 functions the pool uses; a unit test passes a fake. */
+  constructor(provider: DbProvider, options: PoolOptions, hints: StateHints, logger: Logger, driver: ConnectionDriver = mysql2Driver) {
+    this.#provider = provider;
     this.#options = options;
-    this.#source = source;
+    this.#hints = hints;
     this.#logger = logger;
+    this.#driver = driver;
+    this.#control = new ControlConnection(() => provider.connect(), driver, logger);
   }
 
   get stats(): PoolStats {
     return {
       open: this.#all.size,
       idle: this.#idle.length,
-      leased: this.#leased,
+      leased: this.#leases,
       opening: this.#opening,
-      waiting: this.#waiters.length,
+      waiting: this.#pending.length,
     };
   }
 
-  /** Hands out a live connection: an idle one (pinged if it sat long), a new one, or the next released. */
-  async acquire(): Promise<PooledConnection> {
-    if (this.#closed !== undefined) throw closedError();
-    this.#leased++;
-    this.#cancelLinger();
+  /** Whether the pool still lends (close() may have gone past its bound while a checkout awaited). */
+  #lending(): boolean {
+    return this.#phase.name === 'active' || this.#phase.name === 'draining';
+  }
+
+  /** A session starts borrowing: the linger, if any, is over; a drain goes on. */
+  #borrowing(): void {
+    if (this.#phase.name === 'lingering') clearTimeout(this.#phase.timer);
+    if (this.#phase.name !== 'draining') this.#phase = { name: 'active' };
+  }
+
+  /** Lends a live connection: an idle one (pinged if it sat long), a new one, or the next one released. */
+  acquire(): Promise<PooledConnection> {
+    // The common case, without a single await: an idle connection fresh enough to need no ping.
+    const phase = this.#phase.name;
+    const top = this.#idle.at(-1);
+    if ((phase === 'active' || phase === 'lingering') && top?.alive === true) {
+      const idleFor = Date.now() - top.idleSince;
+      if (idleFor < this.#options.pingAfterIdleMs && idleFor < SETTLE_IDLE_MS && Date.now() < top.expiresAt) {
+        this.#borrowing();
+        this.#idle.pop();
+        this.#leases++;
+        this.#leased.add(top);
+        top.hold();
+        return Promise.resolve(top);
+      }
+    }
+    return this.#acquireSlowly();
+  }
+
+  async #acquireSlowly(): Promise<PooledConnection> {
+    for (;;) {
+      const phase = this.#phase;
+      if (phase.name === 'closing' || phase.name === 'closed') throw closedError();
+      if (phase.name !== 'suspending') break;
+      // The linger ran out and everything is closing: wait, then open anew (never a dying tunnel).
+      await phase.done;
+    }
+    // While draining too: Db refuses new sessions, so this is a session in flight.
+    this.#borrowing();
+    this.#leases++;
+    // One deadline for the whole wait: pre-pings, queueing and opening a connection.
+    const deadline = Date.now() + this.#options.acquireTimeoutMs;
     try {
-      const conn = await this.#checkout();
+      const conn = await this.#checkout(deadline);
+      if (!this.#lending()) {
+        this.#retire(conn, true);
+        throw closedError();
+      }
+      this.#leased.add(conn);
       conn.hold();
       return conn;
     } catch (err) {
@@ -95,183 +168,313 @@ export class ConnectionPool {
     }
   }
 
-  /** Takes back a healthy connection whose session left it clean. */
-  release(conn: PooledConnection): void {
-    conn.idleSince = Date.now();
-    if (this.#closed !== undefined || !conn.alive || conn.idleSince >= conn.expiresAt) {
-      this.#retire(conn, false);
-    } else {
-      const waiter = this.#waiters.shift();
-      if (waiter !== undefined) {
-        clearTimeout(waiter.timer);
-        waiter.resolve(conn);
-      } else {
-        conn.letGo();
-        this.#idle.push(conn);
-        this.#scheduleReap();
-      }
+  /**
+   * Takes back a connection a session is done with: stops what still runs on it, cleans up its
+   * session state, and lends it to the next session or keeps it idle; closes it when it cannot
+   * be trusted. Resolves when done.
+   */
+  giveBack(conn: PooledConnection, reason: GiveUpReason = { kind: 'released' }): Promise<void> {
+    // The common case, at once: nothing runs, nothing changed, not expired.
+    if (conn.quiet && Date.now() < conn.expiresAt && conn.state.cleanup(this.#options.resetOnRelease, this.#options.database !== undefined).kind === 'none') {
+      this.#leased.delete(conn);
+      this.#deliver(conn);
+      this.#endLease();
+      return Promise.resolve();
     }
-    this.#endLease();
+    return this.#giveBackSlowly(conn, reason);
   }
 
-  /** Takes back a connection that failed or whose state is unknown, and closes it at once. */
-  destroy(conn: PooledConnection): void {
-    this.#retire(conn, true);
-    this.#endLease();
+  async #giveBackSlowly(conn: PooledConnection, reason: GiveUpReason): Promise<void> {
+    // Only a connection with nothing left to stop on it is on its way to a waiting session soon
+    // (a ROLLBACK or a reset away); one that must be killed first may take seconds.
+    const soon = conn.quiet;
+    if (soon) this.#returning++;
+    let returning = soon;
+    const arrived = (): void => {
+      if (returning) this.#returning--;
+      returning = false;
+    };
+    try {
+      let reusable = conn.alive && (await conn.quiesce(reason));
+      if (reusable && Date.now() >= conn.expiresAt) reusable = false;
+      if (reusable) reusable = await cleanUp(conn, this.#options, this.#logger);
+      this.#leased.delete(conn);
+      arrived();
+      if (reusable) this.#deliver(conn);
+      else this.#retire(conn, !conn.alive);
+    } finally {
+      arrived();
+      this.#endLease();
+    }
   }
 
   /**
-   * Stops handing out connections, waits up to `timeoutMs` for leased ones to come back, then
-   * closes everything. Idempotent: later calls return the same promise.
+   * Stops lending, waits up to `timeoutMs` for sessions to give their connections back, then
+   * cancels on the server what still runs and closes everything, the provider's resources last.
+   * Idempotent: later calls return the same promise.
    */
   close(timeoutMs: number): Promise<void> {
-    this.#closed ??= this.#shutdown(timeoutMs);
-    return this.#closed;
+    const phase = this.#phase;
+    if (phase.name === 'draining' || phase.name === 'closing' || phase.name === 'closed') return phase.done;
+    if (phase.name === 'lingering') clearTimeout(phase.timer);
+    // The phase changes first: nothing may start lending between here and the shutdown.
+    const done = Promise.resolve().then(() => this.#shutdown(phase, timeoutMs));
+    this.#phase = { name: 'draining', done };
+    return done;
   }
 
-  async #checkout(): Promise<PooledConnection> {
+  async #checkout(deadline: number): Promise<PooledConnection> {
     for (let conn = this.#idle.pop(); conn !== undefined; conn = this.#idle.pop()) {
       if (!conn.alive) continue;
+      if (Date.now() - conn.idleSince >= SETTLE_IDLE_MS) {
+        // After a freeze (a thawed Lambda, a laptop waking up) the server's close of this
+        // connection may sit unread beside the request that asks for it: one turn of the event
+        // loop reads it, so the statement never goes out on a dead connection (it could not be
+        // retried then, having been sent).
+        const stillAlive = await afterPendingInput(conn);
+        if (!stillAlive) continue;
+      }
       const now = Date.now();
       if (now >= conn.expiresAt) {
         this.#retire(conn, false);
         continue;
       }
-      if (now - conn.idleSince < this.#options.pingAfterIdleMs || (await this.#ping(conn))) return conn;
+      if (now - conn.idleSince < this.#options.pingAfterIdleMs) return conn;
+      if (now >= deadline) {
+        // Out of time before even pinging it: keep it for the next session.
+        this.#deliver(conn);
+        throw this.#acquireTimeoutError();
+      }
+      if (await this.#ping(conn, Math.min(this.#options.pingTimeoutMs, deadline - now))) return conn;
     }
-    if (this.#all.size + this.#opening < this.#options.max) return this.#open();
-    return this.#wait();
+    const pending = new PendingAcquire<PooledConnection>(Math.max(0, deadline - Date.now()), (late) => {
+      this.#removePending(late);
+      late.reject(this.#acquireTimeoutError());
+    });
+    this.#pending.push(pending);
+    this.#openForWaiters();
+    return pending.promise;
   }
 
-  async #ping(conn: PooledConnection): Promise<boolean> {
+  async #ping(conn: PooledConnection, timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        conn.promise.ping(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => { reject(new Error('ping timed out')); }, this.#options.pingTimeoutMs);
-        }),
-      ]);
-      return true;
-    } catch (err) {
-      this.#logger.debug({ err: String(err) }, 'pre-ping failed; replacing the connection');
+    conn.hold();
+    const alive = await Promise.race([
+      new Promise<boolean>((resolve) => {
+        conn.connection.ping((err) => {
+          resolve(err == null);
+        });
+      }),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs, false);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!alive) {
+      this.#logger.debug({ threadId: conn.threadId }, 'pre-ping failed; replacing the connection');
       this.#retire(conn, true);
-      return false;
-    } finally {
-      clearTimeout(timer);
+    }
+    return alive;
+  }
+
+  /**
+   * Opens connections for sessions that wait, as far as `max` allows. A connection being given
+   * back counts as on its way: an ORM that releases and at once borrows again gets it back
+   * instead of a new one.
+   */
+  #openForWaiters(): void {
+    while (this.#pending.length > this.#opening + this.#returning && this.#capacityUsed() < this.#options.max && this.#lending()) {
+      this.#opening++;
+      const opening: Promise<void> = this.#open()
+        .then(
+          (conn) => {
+            this.#opening--;
+            this.#deliver(conn);
+          },
+          (err: unknown) => {
+            this.#opening--;
+            // The session that waits longest learns why; the others get their own attempt.
+            this.#pending.shift()?.reject(err);
+            this.#openForWaiters();
+          },
+        )
+        .finally(() => this.#opens.delete(opening));
+      this.#opens.add(opening);
     }
   }
 
   async #open(): Promise<PooledConnection> {
-    this.#opening++;
-    try {
-      const opened = await this.#source.open();
-      let lifetimeMs: number;
-      try {
-        lifetimeMs = await lifetimeFor(opened.connection, this.#options.maxLifetimeMs);
-      } catch (err) {
-        destroyConnection(opened.connection);
-        opened.dispose?.();
-        throw err;
-      }
-      const conn = new PooledConnection(opened, lifetimeMs, (dead) => { this.#forget(dead); });
-      this.#all.add(conn);
-      if (this.#closed !== undefined) {
-        this.#retire(conn, true);
-        throw closedError();
-      }
-      return conn;
-    } finally {
-      this.#opening--;
-    }
-  }
-
-  #wait(): Promise<PooledConnection> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const index = this.#waiters.indexOf(waiter);
-        if (index !== -1) this.#waiters.splice(index, 1);
-        reject(
-          new DbSwitchError(
-            'EACQUIRE_TIMEOUT',
-            `no database connection became free within ${this.#options.acquireTimeoutMs} ms: all ${this.#options.max} ` +
-              'are in use. Release sessions sooner, or raise pool.max (DB_POOL_MAX) or pool.acquireTimeoutMs (DB_POOL_ACQUIRE_TIMEOUT_MS).',
-          ),
-        );
-      }, this.#options.acquireTimeoutMs);
-      const waiter: Waiter = { resolve, reject, timer };
-      this.#waiters.push(waiter);
+    const provided = await this.#provider.connect();
+    const conn = new PooledConnection(provided, {
+      driver: this.#driver,
+      hints: this.#hints,
+      settleTimeoutMs: this.#options.settleTimeoutMs,
+      cancel: (target) => this.#control.kill(target.threadId, this.#options.cancelTimeoutMs),
+      lost: (dead) => {
+        // A lent connection is closed when its session gives it back; any other at once.
+        if (this.#leased.has(dead)) this.#forget(dead);
+        else this.#retire(dead, true);
+      },
     });
+    this.#all.add(conn);
+    try {
+      await setUpNewConnection(conn, this.#options);
+    } catch (err) {
+      this.#retire(conn, true);
+      throw isDbSwitchError(err) ? err : new DbSwitchError('ECONNECT', `setting up a new connection failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    return conn;
   }
 
-  /** A connection left the pool for good: if someone waits and there is room, open one for them. */
-  #serveWaiters(): void {
-    while (this.#waiters.length > 0 && this.#closed === undefined && this.#all.size + this.#opening < this.#options.max) {
-      const waiter = this.#waiters.shift();
-      if (waiter === undefined) return;
-      clearTimeout(waiter.timer);
-      this.#open().then(waiter.resolve, waiter.reject);
+  /** A connection is free: the longest waiting session gets it, or it goes idle. */
+  #deliver(conn: PooledConnection): void {
+    if (!conn.alive) return;
+    const phase = this.#phase.name;
+    if (phase === 'closing' || phase === 'closed' || phase === 'suspending' || phase === 'dormant') {
+      // Opened for a session that gave up, after the pool let everything go: not kept.
+      this.#retire(conn, false);
+      return;
     }
+    for (let pending = this.#pending.shift(); pending !== undefined; pending = this.#pending.shift()) {
+      // The acquire that gets it holds it from then on (acquire() calls hold()).
+      if (pending.resolve(conn)) return;
+    }
+    if (phase === 'draining') {
+      // Nobody waits for it, and only the sessions in flight may still ask: not kept.
+      this.#retire(conn, false);
+      return;
+    }
+    conn.letGo();
+    conn.idleSince = Date.now();
+    this.#idle.push(conn);
+    this.#scheduleReap();
+  }
+
+  #removePending(pending: PendingAcquire<PooledConnection>): void {
+    const index = this.#pending.indexOf(pending);
+    if (index !== -1) this.#pending.splice(index, 1);
+  }
+
+  /** Says what the wait was spent on: sessions holding every connection, or a server slow to answer. */
+  #acquireTimeoutError(): DbSwitchError {
+    const { max, acquireTimeoutMs } = this.#options;
+    const lent = [...this.#leased].filter((conn) => conn.alive).length;
+    const facts = [`${lent} of ${max} connections are lent to sessions`];
+    if (this.#opening > 0) facts.push(`a new connection was still being opened (that may take up to ${settingLabel('db.connectTimeoutMs')})`);
+    if (this.#closing.size > 0) facts.push(`${this.#closing.size} still closing`);
+    const advice =
+      lent >= max
+        ? `Release sessions sooner, or raise ${settingLabel('pool.max')} or ${settingLabel('pool.acquireTimeoutMs')}.`
+        : `Check that the database answers (dbswitch check), or raise ${settingLabel('pool.acquireTimeoutMs')}.`;
+    return new DbSwitchError(
+      'EACQUIRE_TIMEOUT',
+      `no database connection within ${acquireTimeoutMs} ms (${settingLabel('pool.acquireTimeoutMs')}): ${facts.join('; ')}. ${advice}`,
+    );
+  }
+
+  /** Connections counted against `max`: live ones, ones being opened, ones still closing. */
+  #capacityUsed(): number {
+    return this.#all.size + this.#opening + this.#closing.size;
   }
 
   #retire(conn: PooledConnection, force: boolean): void {
-    this.#forget(conn);
-    const closing = conn.close(force).finally(() => this.#closing.delete(closing));
+    // Counted as closing before it leaves the books: its slot frees only once the server let go.
+    const closing = conn.close(force).finally(() => {
+      this.#closing.delete(closing);
+      this.#openForWaiters();
+    });
     this.#closing.add(closing);
+    this.#forget(conn);
   }
 
-  /** Removes a connection from the books; called on retire and when the server closes it. */
+  /** Takes a connection off the books; called on retire and when it dies on its own. */
   #forget(conn: PooledConnection): void {
     if (!this.#all.delete(conn)) return;
     const index = this.#idle.indexOf(conn);
     if (index !== -1) this.#idle.splice(index, 1);
-    this.#serveWaiters();
+    if (!this.#leased.has(conn)) conn.letGo();
+    this.#openForWaiters();
   }
 
   #endLease(): void {
-    this.#leased--;
-    if (this.#leased > 0) return;
-    if (this.#closed !== undefined) {
+    this.#leases--;
+    if (this.#leases > 0) return;
+    if (this.#phase.name === 'draining') {
       this.#drained?.();
-    } else if (this.#lingerTimer === undefined) {
-      // Unref'd like the idle sockets: a script that released its last session exits now;
-      // a process that keeps running gets its connections (and tunnel) closed after lingerMs.
-      this.#lingerTimer = setTimeout(() => {
-        this.#lingerTimer = undefined;
-        void this.#endLinger();
+    } else if (this.#phase.name === 'active') {
+      // Unref'd like the idle sockets: a script that released its last session exits now; a
+      // process that keeps running gets its connections (and tunnel) closed after lingerMs.
+      const timer = setTimeout(() => {
+        this.#suspend();
       }, this.#options.lingerMs);
-      this.#lingerTimer.unref();
+      timer.unref();
+      this.#phase = { name: 'lingering', timer };
     }
   }
 
-  async #endLinger(): Promise<void> {
-    if (!this.#isQuiet()) return;
-    for (const conn of this.#idle.slice()) this.#retire(conn, false);
-    await Promise.all(this.#closing);
-    // A session may have started, or close() been called, while the connections were closing.
-    if (this.#isQuiet()) {
-      await this.#source.linger?.().catch((err: unknown) => {
-        this.#logger.warn({ err: String(err) }, 'releasing resources after linger failed');
+  #suspend(): void {
+    const work = (async (): Promise<void> => {
+      this.#stopReaping();
+      for (const conn of this.#idle.slice()) this.#retire(conn, false);
+      // A connection still being opened (for a session that gave up) is closed when it arrives.
+      await Promise.all(this.#opens);
+      await Promise.all(this.#closing);
+      await this.#control.close();
+      await this.#provider.close().catch((err: unknown) => {
+        this.#logger.warn({ err: String(err) }, 'closing the provider after the linger failed');
       });
+    })();
+    const done: Promise<void> = work.then(() => {
+      if (this.#phase.name === 'suspending' && this.#phase.done === done) this.#phase = { name: 'dormant' };
+    });
+    this.#phase = { name: 'suspending', done };
+  }
+
+  async #shutdown(previous: Phase, timeoutMs: number): Promise<void> {
+    if (previous.name === 'suspending') await previous.done;
+    this.#stopReaping();
+    for (const conn of this.#idle.slice()) this.#retire(conn, false);
+    // The sessions in flight go on, the ones waiting for a connection included, up to the bound.
+    if (this.#leases > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+        // Ref'd: close() is awaited, and the wait is bounded.
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
     }
+    this.#phase = { name: 'closing', done: this.#phase.name === 'draining' ? this.#phase.done : Promise.resolve() };
+    for (const pending of this.#pending.splice(0)) pending.reject(closedError());
+    if (this.#leased.size > 0) {
+      this.#logger.warn({ leased: this.#leased.size }, `closing with sessions still in flight after ${timeoutMs} ms; cancelling their statements`);
+      await Promise.all(
+        [...this.#leased].map(async (conn) => {
+          await conn.quiesce({ kind: 'closed' });
+          this.#retire(conn, true);
+        }),
+      );
+    }
+    await Promise.all(this.#opens);
+    for (const conn of [...this.#all]) this.#retire(conn, true);
+    await Promise.all(this.#closing);
+    await this.#control.close(true);
+    await this.#provider.close().catch((err: unknown) => {
+      this.#logger.warn({ err: String(err) }, 'closing the provider failed');
+    });
+    this.#phase = { name: 'closed', done: Promise.resolve() };
   }
 
-  /** Open, and nothing leased or being acquired. */
-  #isQuiet(): boolean {
-    return this.#leased === 0 && this.#closed === undefined;
-  }
-
-  #cancelLinger(): void {
-    clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = undefined;
-  }
-
+  /** Arms the reap timer for the idle connection due first; moves it earlier when needed. */
   #scheduleReap(): void {
-    if (this.#reapTimer !== undefined || this.#idle.length === 0) return;
+    if (this.#idle.length === 0) return;
     const next = Math.min(...this.#idle.map((conn) => this.#retireAt(conn)));
-    if (!Number.isFinite(next)) return;
+    if (!Number.isFinite(next) || (this.#reapTimer !== undefined && next >= this.#reapAt)) return;
+    this.#stopReaping();
+    this.#reapAt = next;
     this.#reapTimer = setTimeout(() => {
       this.#reapTimer = undefined;
+      this.#reapAt = Number.POSITIVE_INFINITY;
       const now = Date.now();
       for (const conn of this.#idle.slice()) {
         if (now >= this.#retireAt(conn)) this.#retire(conn, false);
@@ -281,35 +484,29 @@ export class ConnectionPool {
     this.#reapTimer.unref();
   }
 
+  #stopReaping(): void {
+    clearTimeout(this.#reapTimer);
+    this.#reapTimer = undefined;
+    this.#reapAt = Number.POSITIVE_INFINITY;
+  }
+
   #retireAt(conn: PooledConnection): number {
     const idleDeadline = this.#options.idleTimeoutMs > 0 ? conn.idleSince + this.#options.idleTimeoutMs : Number.POSITIVE_INFINITY;
     return Math.min(idleDeadline, conn.expiresAt);
   }
-
-  async #shutdown(timeoutMs: number): Promise<void> {
-    this.#cancelLinger();
-    clearTimeout(this.#reapTimer);
-    for (const waiter of this.#waiters.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.reject(closedError());
-    }
-    for (const conn of this.#idle.slice()) this.#retire(conn, false);
-    if (this.#leased > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.#drained = resolve;
-        timer = setTimeout(resolve, timeoutMs);
-      });
-      clearTimeout(timer);
-      if (this.#leased > 0) {
-        this.#logger.warn({ leased: this.#leased }, `closing with sessions still in flight after ${timeoutMs} ms`);
-      }
-    }
-    for (const conn of [...this.#all]) this.#retire(conn, true);
-    await Promise.all(this.#closing);
-  }
 }
+
+/** A connection idle this long may have been closed by the server while the process was frozen. */
+const SETTLE_IDLE_MS = 1000;
 
 function closedError(): DbSwitchError {
   return new DbSwitchError('ECLOSED', 'this Db has been closed; create a new one with createDb()');
+}
+
+/** Whether the connection is still alive once the input already waiting on its socket is read. */
+async function afterPendingInput(conn: PooledConnection): Promise<boolean> {
+  await new Promise<void>((resolve) => {
+    setImmediate(resolve);
+  });
+  return conn.alive;
 }

@@ -9,15 +9,15 @@ import mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkAwsServices, type AwsCredentials, type AwsServices } from '../../src/aws/aws-services.js';
-import { AWS_SERVICES } from '../../src/container/tokens.js';
-import { createDb, type CreateDbOptions } from '../../src/create-db.js';
-import type { Db } from '../../src/db.js';
+import { AWS_SERVICES } from '../../src/index.js';
+import { createDb, type CreateDbOptions } from '../../src/db/create-db.js';
+import type { Db } from '../../src/db/db.js';
 import { runCheck } from '../../src/diagnostics/run-check.js';
-import { iamAuthPlugins } from '../../src/providers/aws/iam-auth-plugin.js';
-import { makeCertificates } from '../../src/testbed/certificates.js';
-import { IAM_SERVER_ARGS, installIamAuthentication, SANDBOX_AWS, type IamAuthentication } from '../../src/testbed/iam-pam.js';
-import { startMariaDb, type MariaDbSandbox } from '../../src/testbed/mariadb-sandbox.js';
-import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../src/testbed/secrets-manager-stand-in.js';
+import { iamAuthPlugins } from '../../src/credentials/iam-auth-plugin.js';
+import { makeCertificates } from '../../sandbox/certificates.js';
+import { IAM_SERVER_ARGS, installIamAuthentication, SANDBOX_AWS, type IamAuthentication } from '../../sandbox/iam-pam.js';
+import { startMariaDb, type MariaDbSandbox } from '../../sandbox/mariadb-sandbox.js';
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../sandbox/secrets-manager-stand-in.js';
 import { knownHostsFile, useBastion } from '../support/bastion.js';
 import { runCli } from '../support/cli.js';
 import { capturedLogger, emptyDir, eventually } from '../support/test-db.js';
@@ -31,26 +31,30 @@ let secrets: SecretsManagerStandIn;
 let otherCaDir: string;
 let otherCaPath: string;
 const dbs: Db[] = [];
+const stops: (() => Promise<void> | void)[] = [];
 const bastion = useBastion();
 const staticCredentials: AwsCredentials = { accessKeyId: SANDBOX_AWS.accessKeyId, secretAccessKey: SANDBOX_AWS.secretAccessKey };
 
 beforeAll(async () => {
   if (!asRoot) return;
   server = await startMariaDb({ extraArgs: IAM_SERVER_ARGS });
+  stops.unshift(() => server.destroy());
   iam = await installIamAuthentication(server, `localhost:${server.port}`);
+  stops.unshift(() => iam.remove());
   await iam.createUser('iam_user', 'iamdb');
   secrets = await startSecretsManagerStandIn();
+  stops.unshift(() => secrets.close());
   otherCaDir = mkdtempSync(join(tmpdir(), 'dbswitch-aws-ca-'));
+  stops.unshift(() => {
+    rmSync(otherCaDir, { recursive: true, force: true });
+  });
   otherCaPath = (await makeCertificates(otherCaDir, ['localhost'], 'other-')).caPath;
 });
 
 afterAll(async () => {
-  if (!asRoot) return;
   await Promise.all(dbs.map((db) => db.close()));
-  await secrets.close();
-  await iam.remove();
-  await server.destroy();
-  rmSync(otherCaDir, { recursive: true, force: true });
+  // What beforeAll started, newest first: all of it, or what it got to before it failed.
+  for (const stop of stops) await stop();
 });
 
 function awsEnv(overrides: Record<string, string> = {}): Record<string, string> {
@@ -62,7 +66,7 @@ function awsEnv(overrides: Record<string, string> = {}): Record<string, string> 
     DB_NAME: 'iamdb',
     AWS_REGION: SANDBOX_AWS.region,
     DB_TLS_CA: server.tls.caPath,
-    LOG_LEVEL: 'silent',
+    DB_LOG_LEVEL: 'silent',
     ...overrides,
   };
 }
@@ -185,7 +189,8 @@ describe.skipIf(!asRoot)('DB_TYPE=aws: RDS IAM authentication against a real ser
     const expiring = services(() => ({ ...staticCredentials, expiration: new Date(Date.now() + 2000) }));
     const db = await open(awsEnv({ DB_POOL_IDLE_TIMEOUT_MS: '300' }), expiring);
     await Promise.all([1, 2, 3].map(() => db.withSession((s) => s.query('SELECT SLEEP(0.05)'))));
-    expect(db.stats.open).toBe(3);
+    // A session may be served by a connection another one released while its own was opening.
+    expect(await eventually(() => Promise.resolve(db.stats.opening === 0 && db.stats.open >= 2))).toBe(true);
     expect(expiring.signings).toBe(1);
     expect(await eventually(() => Promise.resolve(db.stats.open === 0), 3000)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -195,10 +200,10 @@ describe.skipIf(!asRoot)('DB_TYPE=aws: RDS IAM authentication against a real ser
 
   it('puts no token and no secret in any log line at trace level or in any error', async () => {
     const { logger, lines } = capturedLogger('trace');
-    const db = await open(awsEnv({ LOG_LEVEL: 'trace', DB_LOG_QUERIES: 'true' }), services(), { logger });
+    const db = await open(awsEnv({ DB_LOG_LEVEL: 'trace', DB_LOG_QUERIES: 'true' }), services(), { logger });
     await db.withSession((s) => s.query('SELECT 1'));
     const wrongKey = services(() => ({ ...staticCredentials, secretAccessKey: 'wrong-secret-key-xyz' }));
-    const failing = await open(awsEnv({ LOG_LEVEL: 'trace' }), wrongKey, { logger });
+    const failing = await open(awsEnv({ DB_LOG_LEVEL: 'trace' }), wrongKey, { logger });
     const err = await failing.withSession((s) => s.query('SELECT 1')).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'EAUTH' });
     const everything = [lines.join('\n'), String(err), (err as Error).stack, JSON.stringify(err), String((err as Error).cause)].join('\n');
@@ -243,7 +248,7 @@ describe.skipIf(!asRoot)('Secrets Manager (DB_SECRET_ID) through the real SDK ag
     const secretFor = (password: string): string =>
       JSON.stringify({ engine: 'mysql', username: 'rotated', password, host: '127.0.0.1', port: server.port, dbname: 'rotdb' });
     secrets.put(secretId, secretFor('first-password'));
-    const db = await open({ DB_TYPE: 'basic', DB_SECRET_ID: secretId, AWS_REGION: SANDBOX_AWS.region, LOG_LEVEL: 'silent', DB_POOL_IDLE_TIMEOUT_MS: '200' });
+    const db = await open({ DB_TYPE: 'basic', DB_SECRET_ID: secretId, AWS_REGION: SANDBOX_AWS.region, DB_LOG_LEVEL: 'silent', DB_POOL_IDLE_TIMEOUT_MS: '200' });
     const [[first]] = await db.withSession((s) => s.query<RowDataPacket[]>('SELECT CURRENT_USER() AS user, DATABASE() AS db'));
     expect(first).toEqual({ user: 'rotated@%', db: 'rotdb' });
     const readsBefore = secrets.reads;
@@ -258,7 +263,7 @@ describe.skipIf(!asRoot)('Secrets Manager (DB_SECRET_ID) through the real SDK ag
   });
 
   it('says which secret it could not read', async () => {
-    const db = await open({ DB_TYPE: 'basic', DB_SECRET_ID: 'no/such/secret', AWS_REGION: SANDBOX_AWS.region, LOG_LEVEL: 'silent' });
+    const db = await open({ DB_TYPE: 'basic', DB_SECRET_ID: 'no/such/secret', AWS_REGION: SANDBOX_AWS.region, DB_LOG_LEVEL: 'silent' });
     const err = (await db.withSession((s) => s.query('SELECT 1')).catch((e: unknown) => e)) as Error & { code?: string };
     expect(err.code).toBe('EAUTH');
     expect(err.message).toContain('no/such/secret');

@@ -7,7 +7,7 @@ const database = useDatabase('secrets');
 describe('secrets stay out of logs and errors', () => {
   it('logs statements without their parameter values, and redacts passwords written into SQL', async () => {
     const { logger, lines } = capturedLogger('trace');
-    const db = await openDb(database, { DB_LOG_QUERIES: 'true', LOG_LEVEL: 'trace' }, { logger });
+    const db = await openDb(database, { DB_LOG_QUERIES: 'true', DB_LOG_LEVEL: 'trace' }, { logger });
     await db.withSession(async (s) => {
       await s.query('SELECT ? AS card', ['4111-1111-1111-1111']);
       await s.execute('SELECT ? AS token', ['tok_live_abcdef']);
@@ -22,7 +22,7 @@ describe('secrets stay out of logs and errors', () => {
   it('puts no password in any log line or error when a login fails at trace level', async () => {
     const secret = 'Wr0ng-but-still-secret';
     const { logger, lines } = capturedLogger('trace');
-    const db = await openDb(database, { DB_PASSWORD: secret, LOG_LEVEL: 'trace', DB_LOG_QUERIES: 'true' }, { logger });
+    const db = await openDb(database, { DB_PASSWORD: secret, DB_LOG_LEVEL: 'trace', DB_LOG_QUERIES: 'true' }, { logger });
     const err = await db.withSession((s) => s.query('SELECT 1')).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'EAUTH' });
     const everything = [lines.join('\n'), String(err), (err as Error).stack, JSON.stringify(err), String((err as Error).cause)].join('\n');
@@ -31,7 +31,7 @@ describe('secrets stay out of logs and errors', () => {
 
   it('puts no password in the error of a broken connection', async () => {
     const { logger, lines } = capturedLogger('trace');
-    const db = await openDb(database, { LOG_LEVEL: 'trace' }, { logger });
+    const db = await openDb(database, { DB_LOG_LEVEL: 'trace' }, { logger });
     const err = await db
       .withSession(async (s) => {
         const conn = await s.connect();

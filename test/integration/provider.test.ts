@@ -1,34 +1,31 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import { inject, injectable } from 'inversify';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { RowDataPacket } from 'mysql2';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AwsServices } from '../../src/aws/aws-services.js';
-import type { ConfigSource, DbSwitchConfig } from '../../src/config/config.js';
-import type { ConnectionSettings } from '../../src/providers/connection-settings.js';
-import { AWS_SERVICES, CONFIG, CONFIG_SOURCES, LOGGER } from '../../src/container/tokens.js';
-import { DbProvider } from '../../src/db-provider.js';
-import type { Logger } from '../../src/logging/create-logger.js';
-import type { OpenedConnection } from '../../src/pool/pooled-connection.js';
-import { BasicProvider } from '../../src/providers/basic/basic-provider.js';
+import { connectOverStream, directEndpoint, DbProvider, type DbSwitchConfig, type ProvidedConnection, type RouteHop, type ToolEndpoint } from '../../src/index.js';
+import { CONFIG } from '../../src/index.js';
 import { openDb } from '../support/test-db.js';
 
 /** A provider of an application's own: counts the connections it opens. */
-@injectable()
-class CountingProvider extends BasicProvider {
+class CountingProvider extends DbProvider {
   static opened = 0;
+  readonly #config: DbSwitchConfig;
 
-  constructor(
-    @inject(CONFIG) config: DbSwitchConfig,
-    @inject(LOGGER) logger: Logger,
-    @inject(AWS_SERVICES) aws: AwsServices,
-    @inject(CONFIG_SOURCES) sources: ReadonlyMap<string, ConfigSource>,
-  ) {
-    super(config, logger, aws, sources);
+  constructor(config: DbSwitchConfig) {
+    super();
+    this.#config = config;
   }
 
-  protected override openConnection(settings: ConnectionSettings): Promise<OpenedConnection> {
+  connect(): Promise<ProvidedConnection> {
     CountingProvider.opened++;
-    return super.openConnection(settings);
+    return connectOverStream(connect(this.#config.db.port, this.#config.db.host), this.#config);
+  }
+
+  route(): readonly RouteHop[] {
+    return [{ name: 'database', address: `${this.#config.db.host}:${this.#config.db.port}` }];
+  }
+
+  toolEndpoint(): Promise<ToolEndpoint> {
+    return Promise.resolve(directEndpoint(this.#config));
   }
 }
 
@@ -43,7 +40,7 @@ afterEach(async () => {
 
 describe('providers', () => {
   it('lets an application rebind DbProvider to its own class', async () => {
-    const db = await openDb('app', {}, { configure: (container) => container.rebind(DbProvider).to(CountingProvider).inSingletonScope() });
+    const db = await openDb('app', {}, { configure: (container) => container.rebind(DbProvider).toDynamicValue((context) => new CountingProvider(context.get(CONFIG))).inSingletonScope() });
     await db.withSession((s) => s.query('SELECT 1'));
     expect(CountingProvider.opened).toBe(1);
   });
@@ -52,6 +49,16 @@ describe('providers', () => {
     const db = await openDb('app', { DB_CHARSET: 'latin1' });
     const [[row]] = await db.withSession((s) => s.query<RowDataPacket[]>('SELECT @@character_set_client AS cs'));
     expect(row?.['cs']).toBe('latin1');
+  });
+
+  // Regression: an unknown charset was reported as "cannot connect ... check DB_HOST and DB_PORT".
+  it('names DB_CHARSET when the character set is unknown, and leaves no socket open', async () => {
+    const db = await openDb('app', { DB_CHARSET: 'klingon' });
+    const err = await db.withSession((s) => s.query('SELECT 1')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ECONFIG' });
+    expect((err as Error).message).toMatch(/^db\.charset \(DB_CHARSET\): Unknown charset 'klingon'/);
+    expect((err as Error).message).not.toContain('DB_HOST');
+    expect(db.stats).toMatchObject({ open: 0, opening: 0 });
   });
 
   it('gives up on a server that accepts but never answers, after DB_CONNECT_TIMEOUT_MS', async () => {

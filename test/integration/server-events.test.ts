@@ -1,8 +1,8 @@
 import type { RowDataPacket } from 'mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb } from '../../src/create-db.js';
-import type { Db } from '../../src/db.js';
-import { startMariaDb, type MariaDbSandbox } from '../../src/testbed/mariadb-sandbox.js';
+import { createDb } from '../../src/db/create-db.js';
+import type { Db } from '../../src/db/db.js';
+import { startMariaDb, type MariaDbSandbox } from '../../sandbox/mariadb-sandbox.js';
 import { emptyDir } from '../support/test-db.js';
 
 // These tests restart the server and change its globals, so they get a server of their own.
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 async function open(overrides: Record<string, string> = {}): Promise<Db> {
   const db = await createDb({
-    env: { DB_PORT: String(server.port), DB_USER: 'app', DB_PASSWORD: 'app-password', DB_NAME: 'app', LOG_LEVEL: 'silent', ...overrides },
+    env: { DB_PORT: String(server.port), DB_USER: 'app', DB_PASSWORD: 'app-password', DB_NAME: 'app', DB_LOG_LEVEL: 'silent', ...overrides },
     cwd: emptyDir,
   });
   dbs.push(db);

@@ -130,11 +130,12 @@ describe('sessions on a real MariaDB', () => {
     });
   });
 
-  it('resets the session state after raw use of s.connection', async () => {
+  it('resets the session state after raw use of s.connect()', async () => {
     const db = await openDb(database, { DB_POOL_MAX: '1' });
     await db.withSession(async (s) => {
-      await s.connection.query('SET @leftover = 42');
-      const [[row]] = await s.connection.query<RowDataPacket[]>('SELECT @leftover AS v');
+      const raw = await s.connect();
+      await raw.query('SET @leftover = 42');
+      const [[row]] = await raw.query<RowDataPacket[]>('SELECT @leftover AS v');
       expect(row?.['v']).toBe(42);
     });
     await db.withSession(async (s) => {
@@ -144,7 +145,7 @@ describe('sessions on a real MariaDB', () => {
   });
 
   it('resets user variables on release with pool.resetOnRelease', async () => {
-    const db = await openDb(database, { DB_POOL_MAX: '1', DB_POOL_RESET_ON_RELEASE: 'true' });
+    const db = await openDb(database, { DB_POOL_MAX: '1', DB_POOL_RESET_ON_RELEASE: 'always' });
     await db.withSession((s) => s.query('SET @leftover = 1'));
     const [[row]] = await db.withSession((s) => s.query<RowDataPacket[]>('SELECT @leftover AS v'));
     expect(row?.['v']).toBeNull();
@@ -189,15 +190,19 @@ describe('sessions on a real MariaDB', () => {
     expect(row?.['ok']).toBe(1);
   });
 
-  it('does not pool a connection whose statement was still running at release', async () => {
+  it('kills a statement still running at release on the server, tells its caller, and reuses the connection', async () => {
     const db = await openDb(database);
     let pending: Promise<unknown> | undefined;
+    const started = Date.now();
     await db.withSession(async (s) => {
       await s.query('SELECT 1');
-      pending = s.query('SELECT SLEEP(0.2)').catch((e: unknown) => e);
+      pending = s.query('SELECT SLEEP(5) AS released_while_running').catch((e: unknown) => e);
     });
-    await pending;
-    expect(db.stats).toMatchObject({ open: 0, idle: 0, leased: 0 });
+    expect(await pending).toMatchObject({ code: 'ESESSION_RELEASED' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    const running = await admin<RowDataPacket[]>("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%released_while_running%' AND INFO NOT LIKE '%PROCESSLIST%'");
+    expect(running).toEqual([]);
+    expect(db.stats).toMatchObject({ open: 1, idle: 1, leased: 0 });
   });
 
   it('refuses sessions after close, and close is idempotent', async () => {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../src/testbed/free-port.js';
+import { freePort } from '../../sandbox/free-port.js';
 import { runCli, startCli } from '../support/cli.js';
 import { sshEnv, useBastion } from '../support/bastion.js';
 import { basicEnv, eventually, sandbox, useDatabase } from '../support/test-db.js';
@@ -67,13 +67,29 @@ describe('dbswitch tunnel', () => {
   it('needs DB_TYPE=ssh', async () => {
     const run = await runCli(['tunnel'], basicEnv(database));
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('ECONFIG');
+    expect(run.stderr).toContain('EUSAGE');
     expect(run.stderr).toContain('DB_TYPE');
   });
 });
 
 describe('dbswitch exec', () => {
   const query = (sql: string): string[] => ['sh', '-c', `mariadb -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -N -e "${sql}" "$DB_NAME"`];
+
+  // Regression: exec set MYSQL_PWD but not MYSQL_HOST / MYSQL_TCP_PORT, so the client reached
+  // the machine's own server on 3306. No host or port on this command line: exec's variables decide.
+  it.each(['basic', 'ssh'] as const)('points the mariadb client at the configured server with no -h or -P (%s), and withholds SSH and AWS secrets', async (type) => {
+    const secrets = { SSH_PRIVATE_KEY_PATH: '', SSH_PASSPHRASE: 'not-for-the-child', DB_SECRET_ID: '', AWS_SECRET_ACCESS_KEY: 'aws-not-for-the-child', AWS_SESSION_TOKEN: 'token-not-for-the-child' };
+    const env = type === 'ssh' ? sshEnv(bastion.current, bastion.dir, database, { SSH_PASSPHRASE: secrets.SSH_PASSPHRASE }) : basicEnv(database);
+    const run = await runCli(
+      ['exec', '--', 'sh', '-c', 'mariadb -u "$DB_USER" -N -e "SELECT @@port"; env | grep -c -e not-for-the-child -e SSH_HOST= -e SSH_KNOWN_HOSTS= || true'],
+      { ...env, AWS_SECRET_ACCESS_KEY: secrets.AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN: secrets.AWS_SESSION_TOKEN },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const [port, leaked] = run.stdout.trim().split('\n');
+    expect(port).toBe(String(sandbox().port));
+    expect(leaked).toBe('0');
+  });
 
   it('runs the mariadb client through the tunnel with DB_* and DATABASE_URL set', async () => {
     const run = await runCli(['exec', '--', ...query('SELECT 42'), ], sshEnv(bastion.current, bastion.dir, database));
@@ -101,8 +117,10 @@ describe('dbswitch exec', () => {
 
   it('says when the command does not exist', async () => {
     const run = await runCli(['exec', '--', 'no-such-command-xyz'], basicEnv(database));
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain('command not found: no-such-command-xyz');
+    // As a shell says it: the command's problem, not a dbswitch configuration error.
+    expect(run.code).toBe(127);
+    expect(run.stderr).toContain('no-such-command-xyz: command not found');
+    expect(run.stderr).not.toContain('ECONFIG');
   });
 
   it('forwards SIGTERM to the command, then closes the tunnel', async () => {

@@ -5,8 +5,8 @@ import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { runScript } from '../support/child-script.js';
 import { runCheck } from '../../src/diagnostics/run-check.js';
-import { descendants, parentOf, signalTree } from '../../src/testbed/process-tree.js';
-import { startSshd } from '../../src/testbed/ssh-sandbox.js';
+import { descendants, parentOf, signalTree } from '../../sandbox/process-tree.js';
+import { startSshd } from '../../sandbox/ssh-sandbox.js';
 import { knownHostsFile, sshEnv, useBastion } from '../support/bastion.js';
 import { capturedLogger, eventually, openDb, serverConnections, useDatabase } from '../support/test-db.js';
 
@@ -119,7 +119,7 @@ describe('DB_TYPE=ssh through a real OpenSSH bastion', () => {
 
     it('with strict checking off, connects but warns at every connect', async () => {
       const { logger, lines } = capturedLogger('warn');
-      const db = await openSsh({ SSH_KNOWN_HOSTS: knownHostsFile(bastion.dir), SSH_STRICT_HOST_KEY_CHECKING: 'no', LOG_LEVEL: 'warn' }, { logger });
+      const db = await openSsh({ SSH_KNOWN_HOSTS: knownHostsFile(bastion.dir), SSH_STRICT_HOST_KEY_CHECKING: 'no', DB_LOG_LEVEL: 'warn' }, { logger });
       await db.withSession((s) => s.query('SELECT 1'));
       expect(lines.join('\n')).toContain('SSH HOST KEY NOT VERIFIED');
     });
@@ -150,6 +150,11 @@ describe('DB_TYPE=ssh through a real OpenSSH bastion', () => {
       expect(err.code).toBe('ECONFIG');
       expect(err.message).toContain('SSH_PASSPHRASE');
       expect(err.message).not.toContain('correct horse');
+      // Regression: a wrong passphrase was blamed on the key path.
+      const wrong = await failure({ SSH_PRIVATE_KEY_PATH: locked, SSH_PASSPHRASE: 'battery staple' });
+      expect(wrong.code).toBe('ECONFIG');
+      expect(wrong.message).toMatch(/^ssh\.passphrase \(SSH_PASSPHRASE\): it does not decrypt the private key/);
+      expect(wrong.message).not.toContain('battery staple');
     });
 
     it('logs in through the SSH agent', async () => {

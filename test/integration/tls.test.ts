@@ -1,9 +1,11 @@
+import { TLSSocket } from 'node:tls';
+import { streamOf } from '../../src/driver/mysql2.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCertificates } from '../../src/testbed/certificates.js';
+import { makeCertificates } from '../../sandbox/certificates.js';
 import { openDb, sandbox } from '../support/test-db.js';
 
 interface StatusRow extends RowDataPacket {
@@ -61,15 +63,23 @@ describe('TLS modes against the sandbox (certificate issued for "localhost" by i
 
   it('verify-full keeps working for every pooled connection, resumed TLS sessions included', async () => {
     const db = await openDb('app', { DB_TLS: 'verify-full', DB_TLS_CA: sandbox().caPath, DB_HOST: 'localhost' });
-    // the first connection's TLS session is kept; the next ones resume it
+    // The first connection's TLS session is kept; the next ones resume it, and a resumed session
+    // carries no peer certificate to check the name against (the regression this guards).
     await db.withSession((s) => s.query('SELECT 1'));
     const holder = await db.session();
     await holder.query('SELECT 1');
-    const versions = await Promise.all(
-      [1, 2, 3, 4].map(() => db.withSession(async (s) => (await s.query<StatusRow[]>("SHOW SESSION STATUS LIKE 'Ssl_version'"))[0][0]?.Value)),
+    const seen = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        db.withSession(async (s) => {
+          const stream = streamOf(await s.connect());
+          const [[row]] = await s.query<StatusRow[]>("SHOW SESSION STATUS LIKE 'Ssl_version'");
+          return { version: row?.Value, resumed: stream instanceof TLSSocket && stream.isSessionReused() };
+        }),
+      ),
     );
     await holder.release();
-    expect(versions.every((version) => version?.startsWith('TLSv1.'))).toBe(true);
+    expect(seen.every((one) => one.version?.startsWith('TLSv1.') === true)).toBe(true);
+    expect(seen.some((one) => one.resumed)).toBe(true);
     expect(db.stats.open).toBe(5);
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { startSshd, type SshSandbox } from '../../src/testbed/ssh-sandbox.js';
+import { startSshd, type SshSandbox } from '../../sandbox/ssh-sandbox.js';
 import { basicEnv } from './test-db.js';
 
 /** A bastion (private sshd) for one test file, and a folder for its known_hosts files. */

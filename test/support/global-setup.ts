@@ -1,5 +1,8 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startMariaDb, type MariaDbSandbox } from '../../src/testbed/mariadb-sandbox.js';
+import { startMariaDb, type MariaDbSandbox } from '../../sandbox/mariadb-sandbox.js';
 
 /** What the test files learn about the shared sandbox. */
 export interface SandboxInfo {
@@ -14,10 +17,13 @@ export interface SandboxInfo {
 declare module 'vitest' {
   export interface ProvidedContext {
     mariadb: SandboxInfo;
+    /** Where test/support/consumer-project.ts installs the packed package (made on first use). */
+    consumerDir: string;
   }
 }
 
 let sandbox: MariaDbSandbox | undefined;
+const consumerDir = join(tmpdir(), `dbswitch-consumer-${process.pid}-${Date.now()}`);
 
 /** One private MariaDB for the whole run; files that restart or reconfigure a server start their own. */
 export async function setup(project: TestProject): Promise<void> {
@@ -27,6 +33,7 @@ export async function setup(project: TestProject): Promise<void> {
   await sandbox.createUser(user, password, 'app');
   // Each test file works in a database of its own, app_<name>.
   await sandbox.sql(`GRANT ALL ON \`app\\_%\`.* TO '${user}'@'%'`, `GRANT ALL ON \`app\\_%\`.* TO '${user}'@'localhost'`);
+  project.provide('consumerDir', consumerDir);
   project.provide('mariadb', {
     port: sandbox.port,
     socketPath: sandbox.socketPath,
@@ -39,4 +46,5 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await sandbox?.destroy();
+  rmSync(consumerDir, { recursive: true, force: true });
 }

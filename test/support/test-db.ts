@@ -5,8 +5,8 @@ import { Writable } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
-import { createDb, type CreateDbOptions } from '../../src/create-db.js';
-import type { Db } from '../../src/db.js';
+import { createDb, type CreateDbOptions } from '../../src/db/create-db.js';
+import type { Db } from '../../src/db/db.js';
 
 export const sandbox = (): ReturnType<typeof inject<'mariadb'>> => inject('mariadb');
 
@@ -24,7 +24,7 @@ export function basicEnv(database: string, overrides: Record<string, string> = {
     DB_USER: info.user,
     DB_PASSWORD: info.password,
     DB_NAME: database,
-    LOG_LEVEL: 'silent',
+    DB_LOG_LEVEL: 'silent',
     ...overrides,
   };
 }

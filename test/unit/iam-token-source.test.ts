@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AwsCredentials, AwsServices, RdsTokenRequest } from '../../src/aws/aws-services.js';
-import { IamTokenSource, tokenExpiry } from '../../src/providers/aws/iam-token-source.js';
+import { IamTokenSource, tokenExpiry } from '../../src/credentials/iam-token-source.js';
 
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 

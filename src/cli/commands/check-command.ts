@@ -1,21 +1,31 @@
 import type { Command } from 'commander';
-import { createDb } from '../../create-db.js';
 import { runCheck, type CheckReport } from '../../diagnostics/run-check.js';
+import { DbSwitchError } from '../../errors.js';
 import { printer, type CliIo } from '../cli-io.js';
+import { openDb } from '../open-db.js';
 
 /** `dbswitch check`: connect through the configured provider and report each hop. */
 export function registerCheckCommand(program: Command, io: CliIo): void {
   program
     .command('check')
     .description('connect through the configured provider and report each hop; exit 1 on failure')
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON (also on failure)')
     .action(async (options: { json?: boolean }) => {
-      const db = await createDb({ env: io.env, cwd: io.cwd });
+      const json = options.json === true;
       try {
-        const report = await runCheck(db);
-        printer(io.stdout)(...(options.json === true ? [JSON.stringify(report, null, 2)] : formatReport(report)));
-      } finally {
-        await db.close();
+        const db = await openDb(io);
+        try {
+          const report = await runCheck(db);
+          printer(io.stdout)(...(json ? [JSON.stringify({ ok: true, ...report }, null, 2)] : formatReport(report)));
+        } finally {
+          await db.close();
+        }
+      } catch (err) {
+        if (!json) throw err;
+        // Scripts read one JSON document from stdout whatever happened.
+        const error = err instanceof DbSwitchError ? { code: err.code, message: err.message } : { code: 'EUNKNOWN', message: err instanceof Error ? err.message : String(err) };
+        printer(io.stdout)(JSON.stringify({ ok: false, error }, null, 2));
+        io.status.code = 1;
       }
     });
 }

@@ -1,44 +1,65 @@
 import type { Command } from 'commander';
 import type { ConfigSource } from '../../config/config.js';
-import { explainConfig } from '../../config/load-config.js';
-import { settings } from '../../config/schema.js';
+import { inspectConfig, type ConfigInspection, type ConfigRow } from '../../config/inspect-config.js';
+import { describeUnknownVariable } from '../../config/unknown-variables.js';
 import { printer, type CliIo } from '../cli-io.js';
 
-const MASK = '********';
-
-/** `dbswitch config`: the resolved configuration, where each value came from, secrets masked. */
-export function registerConfigCommand(program: Command, io: CliIo): void {
+/**
+ * `dbswitch config`: every setting with its value (secrets masked), where it came from and what
+ * is wrong with it; then the `DB_*` / `SSH_*` variables dbswitch does not read; then every
+ * problem. It shows all it can even when the configuration is invalid, and then sets the exit
+ * status to 1. `--json` prints the same data as one JSON object.
+ *
+ * @param status where runCli reads the exit status from; default `io.status`.
+ */
+export function registerConfigCommand(program: Command, io: CliIo, status: { code: number } = io.status): void {
   program
     .command('config')
-    .description('show the resolved configuration and the source of each value (secrets masked)')
+    .description('show the resolved configuration, the source of each value and any problem (secrets masked)')
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) => {
-      const { config, sources } = explainConfig({ env: io.env, cwd: io.cwd });
-      const rows = settings.map((setting) => {
-        const raw = (config[setting.section] as Record<string, unknown>)[setting.name];
-        const value = raw === undefined ? undefined : setting.sensitive === true ? MASK : raw;
-        return { key: setting.key, env: setting.env, value, source: describeSource(sources.get(setting.key)) };
-      });
+      const inspection = inspectConfig({ env: io.env, cwd: io.cwd });
       const print = printer(io.stdout);
-      if (options.json === true) {
-        print(JSON.stringify(rows, null, 2));
-        return;
-      }
-      const width = Math.max(...rows.map((row) => row.key.length));
-      const valueWidth = Math.max(...rows.map((row) => display(row.value).length));
-      for (const row of rows) {
-        print(`${row.key.padEnd(width)}  ${display(row.value).padEnd(valueWidth)}  ${row.source}`);
-      }
+      if (options.json === true) print(JSON.stringify(asJson(inspection), null, 2));
+      else print(...asText(inspection));
+      if (inspection.problems.length > 0) status.code = 1;
     });
 }
 
-function display(value: unknown): string {
-  return value === undefined ? '(unset)' : JSON.stringify(value).replace(/^"(.*)"$/, '$1');
+function asJson(inspection: ConfigInspection): object {
+  return {
+    valid: inspection.problems.length === 0,
+    // JSON has no undefined: an unset value is null, so every row has the same fields.
+    rows: inspection.rows.map((row) => ({ ...row, value: row.value ?? null, problem: row.problem ?? null })),
+    unknownVariables: inspection.unknownVariables,
+    problems: inspection.problems,
+  };
 }
 
-function describeSource(source: ConfigSource | undefined): string {
-  switch (source?.kind) {
-    case undefined:
+function asText(inspection: ConfigInspection): string[] {
+  const table = inspection.rows.map((row) => [row.key, display(row.value), describeSource(row.source), row.problem === undefined ? '' : `<- ${row.problem}`]);
+  const widths = [0, 1, 2].map((column) => Math.max(...table.map((cells) => (cells[column] ?? '').length)));
+  const lines = table.map((cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  if (inspection.unknownVariables.length > 0) {
+    lines.push('', 'Unknown variables (not read by dbswitch):', ...inspection.unknownVariables.map((variable) => `  ${describeUnknownVariable(variable)}`));
+  }
+  if (inspection.problems.length > 0) {
+    const count = inspection.problems.length === 1 ? '1 problem' : `${inspection.problems.length} problems`;
+    lines.push('', `Invalid configuration (${count}):`, ...inspection.problems.map((problem) => `  - ${problem}`));
+  } else {
+    lines.push('', 'Configuration is valid.');
+  }
+  return lines;
+}
+
+function display(value: ConfigRow['value']): string {
+  if (value === undefined) return '(unset)';
+  // A multi-line value (DB_INIT_SQL) would break the table: show it escaped.
+  return typeof value === 'string' && /[\r\n\t]/.test(value) ? JSON.stringify(value) : String(value);
+}
+
+function describeSource(source: ConfigSource): string {
+  switch (source.kind) {
     case 'default':
       return 'default';
     case 'file':
@@ -48,6 +69,6 @@ function describeSource(source: ConfigSource | undefined): string {
     case 'env':
       return `env ${source.name}`;
     case 'dotenv':
-      return `${source.path} ${source.name}`;
+      return `${source.name} in ${source.path}`;
   }
 }

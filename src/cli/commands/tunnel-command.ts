@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
+import { settingLabel } from '../../config/setting-label.js';
 import { DbSwitchError } from '../../errors.js';
-import { LocalForwarder } from '../../providers/ssh/local-forwarder.js';
 import { printer, type CliIo } from '../cli-io.js';
+import { openDb } from '../open-db.js';
 import { databaseUrl } from '../database-url.js';
-import { openProvider } from '../open-provider.js';
 import { untilSignal } from '../signals.js';
 
 /** `dbswitch tunnel [--port N]`: a local port to the database through the bastion, until Ctrl-C. */
@@ -14,32 +14,40 @@ export function registerTunnelCommand(program: Command, io: CliIo): void {
     .addOption(new Option('--port <port>', 'local port; default SSH_LOCAL_PORT, 0 for a free one').argParser(parsePort))
     .option('--show-password', 'print DATABASE_URL with the real password (masked by default)')
     .action(async (options: { port?: number; showPassword?: boolean }) => {
-      const { config, provider, ssh } = openProvider(io);
-      if (ssh === undefined) {
-        throw new DbSwitchError('ECONFIG', `db.type (env DB_TYPE): tunnel needs ssh, not ${config.db.type}; with ${config.db.type}, connect to DB_HOST:DB_PORT directly`);
-      }
+      // Listening first: a Ctrl-C from the moment the port is announced closes it cleanly.
+      const signal = untilSignal();
       const print = printer(io.stdout);
-      const forwarder = new LocalForwarder(ssh.tunnel, config.db, (event) => {
-        if (event.kind === 'open') print(`client ${event.client} connected (${event.detail ?? ''})`);
-        else if (event.kind === 'close') print(`client ${event.client} closed`);
-        else printer(io.stderr)(`client ${event.client}: ${event.detail ?? 'failed'}`);
-      });
+      const db = await openDb(io);
       try {
-        await ssh.tunnel.open();
-        const port = await forwarder.listen(options.port ?? config.ssh.localPort);
-        const hostKey = ssh.tunnel.report?.hostKey;
-        const password = config.db.password === undefined ? undefined : options.showPassword === true ? config.db.password : '****';
-        print(
-          `tunnel open: 127.0.0.1:${port} -> ${config.db.host}:${config.db.port} via ${ssh.tunnel.address}` +
-            (hostKey === undefined ? '' : ` (host key ${hostKey.fingerprint}, ${hostKey.verifiedBy})`),
-          `DATABASE_URL=${databaseUrl({ user: config.db.user ?? '', password, host: '127.0.0.1', port, database: config.db.database })}`,
-          'Press Ctrl-C to close.',
-        );
-        await untilSignal();
-        print('closing the tunnel');
+        const endpoint = await db.toolEndpoint({
+          localPort: options.port ?? db.config.ssh.localPort,
+          onClient: (event) => {
+            if (event.kind === 'open') print(`client ${event.client} connected (${event.detail ?? ''})`);
+            else if (event.kind === 'close') print(`client ${event.client} closed`);
+            else printer(io.stderr)(`client ${event.client}: ${event.detail ?? 'failed'}`);
+          },
+        });
+        try {
+          if (!endpoint.forwarded) {
+            throw new DbSwitchError(
+              'EUSAGE',
+              `${settingLabel('db.type')} = ${db.config.db.type} reaches the database directly; connect to ${endpoint.description} (dbswitch exec passes it to a command)`,
+            );
+          }
+          const password = endpoint.password === undefined ? undefined : options.showPassword === true ? endpoint.password : '****';
+          print(
+            `tunnel open: 127.0.0.1:${endpoint.port} -> ${endpoint.description}`,
+            `DATABASE_URL=${databaseUrl({ user: endpoint.user, password, host: endpoint.host, port: endpoint.port, database: endpoint.database })}`,
+            'Press Ctrl-C to close.',
+          );
+          await signal.received;
+          print('closing the tunnel');
+        } finally {
+          await endpoint.close();
+        }
       } finally {
-        await forwarder.close();
-        await provider.close(0);
+        signal.stop();
+        await db.close();
       }
     });
 }
@@ -47,7 +55,7 @@ export function registerTunnelCommand(program: Command, io: CliIo): void {
 function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) {
-    throw new DbSwitchError('ECONFIG', `--port must be a whole number from 0 to 65535; got "${value}"`);
+    throw new DbSwitchError('EUSAGE', `--port must be a whole number from 0 to 65535; got "${value}"`);
   }
   return port;
 }

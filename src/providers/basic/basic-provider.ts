@@ -1,23 +1,53 @@
 import { inject, injectable } from 'inversify';
-import type { AwsServices } from '../../aws/aws-services.js';
+import { AWS_SERVICES, type AwsServices } from '../../aws/aws-services.js';
 import type { ConfigSource, DbSwitchConfig } from '../../config/config.js';
-import { AWS_SERVICES, CONFIG, CONFIG_SOURCES, LOGGER } from '../../container/tokens.js';
-import type { Logger } from '../../logging/create-logger.js';
-import { DirectProvider } from '../direct-provider.js';
-import { sslOptionsFor } from '../tls-policy.js';
+import { CONFIG, CONFIG_SOURCES } from '../../config/tokens.js';
+import { DirectRoute } from '../../connect/direct-route.js';
+import { sslOptionsFor } from '../../connect/tls-policy.js';
+import { LoginSource } from '../../credentials/login-source.js';
+import { DbProvider, type AuthReport, type ProvidedConnection, type RouteHop, type ToolEndpoint, type Transport } from '../../db-provider.js';
+import { LOGGER, type Logger } from '../../logging/logger.js';
 
 /**
- * `DB_TYPE=basic`: user and password over TCP (or a unix socket with `DB_SOCKET`), with the
- * TLS policy of `DB_TLS`. For a laptop or CI that can reach the database directly.
+ * `DB_TYPE=basic`: user and password (or a Secrets Manager secret) over TCP, or a unix socket
+ * with `DB_SOCKET`, with the TLS policy of `DB_TLS`. For a laptop or CI that can reach the
+ * database directly.
  */
 @injectable()
-export class BasicProvider extends DirectProvider {
+export class BasicProvider extends DbProvider {
+  readonly #route: DirectRoute;
+  readonly #logins: LoginSource;
+  readonly #auth: 'password' | 'iam';
+
   constructor(
     @inject(CONFIG) config: DbSwitchConfig,
     @inject(LOGGER) logger: Logger,
     @inject(AWS_SERVICES) aws: AwsServices,
     @inject(CONFIG_SOURCES) sources: ReadonlyMap<string, ConfigSource>,
   ) {
-    super(config, logger, aws, sources, sslOptionsFor(config.db.tls, config.db.tlsCaPath));
+    super();
+    this.#route = new DirectRoute(config.db, sslOptionsFor(config.db.tls, config.db.tlsCaPath));
+    this.#logins = new LoginSource(config, aws, logger, sources);
+    this.#auth = config.db.auth;
+  }
+
+  connect(): Promise<ProvidedConnection> {
+    return this.#logins.connect((login) => this.#route.open(login));
+  }
+
+  override async openTransport(): Promise<Transport> {
+    return this.#route.transport(await this.#logins.login());
+  }
+
+  route(): readonly RouteHop[] {
+    return this.#route.hops();
+  }
+
+  async toolEndpoint(): Promise<ToolEndpoint> {
+    return this.#route.endpoint(await this.#logins.toolLogin());
+  }
+
+  override auth(): AuthReport {
+    return { method: this.#auth, token: this.#logins.token };
   }
 }

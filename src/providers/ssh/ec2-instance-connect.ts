@@ -3,7 +3,7 @@ import type { DbSwitchConfig } from '../../config/config.js';
 import { generateEd25519 } from '../../driver/ssh2.js';
 import { DbSwitchError } from '../../errors.js';
 import type { Logger } from '../../logging/create-logger.js';
-import type { SshCredentials } from './ssh-tunnel.js';
+import type { SshCredentials } from './ssh-link.js';
 
 /**
  * Credentials for each SSH connect with EC2 Instance Connect: a new ed25519 key made in memory,
@@ -14,7 +14,7 @@ export function instanceConnectCredentials(ssh: DbSwitchConfig['ssh'], instanceC
   const instanceId = ssh.ec2InstanceId ?? '';
   const osUser = ssh.user ?? '';
   return async () => {
-    const key = generateEd25519(`dbswitch ephemeral ${new Date().toISOString()}`);
+    const key = await generateEd25519(`dbswitch ephemeral ${new Date().toISOString()}`);
     try {
       await instanceConnect.sendSshPublicKey({ instanceId, osUser, publicKey: key.publicKey });
     } catch (err) {

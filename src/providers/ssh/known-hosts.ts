@@ -10,14 +10,26 @@ export interface KnownHost {
   readonly keyBase64: string;
 }
 
-/** What the file says about the key a server presented. */
+/**
+ * What the file says about the key a server presented:
+ * - `known`: an entry for the host holds this very key;
+ * - `revoked`: an `@revoked` line holds this key (for any host: a revoked key is never trusted);
+ * - `changed`: the host is listed with keys, of any type, none of which is this one;
+ * - `cert-authority`: the host is listed only under `@cert-authority` lines, which vouch for host
+ *   certificates, never for a plain key;
+ * - `unknown`: nothing in the file is about this host.
+ */
 export type HostKeyVerdict =
   | { readonly kind: 'known'; readonly entry: KnownHost }
   | { readonly kind: 'revoked'; readonly entry: KnownHost }
   | { readonly kind: 'changed'; readonly expected: readonly KnownHost[] }
+  | { readonly kind: 'cert-authority'; readonly authorities: readonly KnownHost[] }
   | { readonly kind: 'unknown' };
 
-/** Parses known_hosts text; comments, blank and malformed lines are skipped, as OpenSSH does. */
+/**
+ * Parses known_hosts text; comments, blank and malformed lines (an unknown `@marker` included)
+ * are skipped, as OpenSSH does.
+ */
 export function parseKnownHosts(text: string): KnownHost[] {
   const entries: KnownHost[] = [];
   text.split('\n').forEach((raw, index) => {
@@ -25,6 +37,7 @@ export function parseKnownHosts(text: string): KnownHost[] {
     const first = fields[0] ?? '';
     if (first === '' || first.startsWith('#')) return;
     const marker: KnownHost['marker'] = first === '@revoked' ? 'revoked' : first === '@cert-authority' ? 'cert-authority' : undefined;
+    if (marker === undefined && first.startsWith('@')) return;
     const [hostField, keyType, keyBase64] = marker === undefined ? fields : fields.slice(1);
     if (hostField === undefined || keyType === undefined || keyBase64 === undefined) return;
     const hashed = /^\|1\|([^|]+)\|([^|]+)$/.exec(hostField);
@@ -65,20 +78,35 @@ export function matchesHost(entry: KnownHost, token: string): boolean {
 }
 
 /**
- * Judges the key a server presented for `token` (its blob as sent in the SSH handshake):
- * known when an entry holds this very key; changed when the host is listed with another key of
- * the same type; unknown otherwise (keys of other types do not vouch for this one, as in OpenSSH).
+ * Judges the key a server presented for `token` (its blob as sent in the SSH handshake), with
+ * OpenSSH's semantics: a host listed under ANY key type is not new, so a key of another type than
+ * the ones on record is a changed key, not a new one (an impostor cannot get in by offering only a
+ * type the file lacks). `@cert-authority` lines are not host keys: they never vouch for a plain
+ * key, but they do make the host known.
+ *
+ * @example
+ * judgeHostKey(parseKnownHosts(text), hostToken('bastion.example.com', 22), keyBlob).kind // 'known'
  */
 export function judgeHostKey(entries: readonly KnownHost[], token: string, keyBlob: Buffer): HostKeyVerdict {
-  const keyType = keyTypeOf(keyBlob);
   const keyBase64 = keyBlob.toString('base64');
-  const forHost = entries.filter((entry) => entry.marker !== 'cert-authority' && matchesHost(entry, token));
   const revoked = entries.find((entry) => entry.marker === 'revoked' && entry.keyBase64 === keyBase64);
   if (revoked !== undefined) return { kind: 'revoked', entry: revoked };
-  const known = forHost.find((entry) => entry.marker === undefined && entry.keyBase64 === keyBase64);
+  const hostKeys = plainEntriesFor(entries, token);
+  const known = hostKeys.find((entry) => entry.keyBase64 === keyBase64);
   if (known !== undefined) return { kind: 'known', entry: known };
-  const sameType = forHost.filter((entry) => entry.marker === undefined && entry.keyType === keyType);
-  return sameType.length > 0 ? { kind: 'changed', expected: sameType } : { kind: 'unknown' };
+  if (hostKeys.length > 0) return { kind: 'changed', expected: hostKeys };
+  const authorities = entries.filter((entry) => entry.marker === 'cert-authority' && matchesHost(entry, token));
+  return authorities.length > 0 ? { kind: 'cert-authority', authorities } : { kind: 'unknown' };
+}
+
+/** The key types (`ssh-ed25519`, `ssh-rsa`, ...) the file holds plain keys of for `token`, in file order, once each. */
+export function knownKeyTypes(entries: readonly KnownHost[], token: string): string[] {
+  return [...new Set(plainEntriesFor(entries, token).map((entry) => entry.keyType))];
+}
+
+/** The host's own key lines: no `@revoked`, no `@cert-authority`. */
+function plainEntriesFor(entries: readonly KnownHost[], token: string): KnownHost[] {
+  return entries.filter((entry) => entry.marker === undefined && matchesHost(entry, token));
 }
 
 /** The line that records `keyBlob` for `token`. */

@@ -1,14 +1,9 @@
 import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { settingLabel } from '../../config/setting-label.js';
+import type { ToolClientEvent } from '../../db-provider.js';
 import { DbSwitchError } from '../../errors.js';
 import type { SshTunnel } from './ssh-tunnel.js';
-
-/** A client of the local port, as the forwarder reports it. */
-export interface ForwardEvent {
-  readonly kind: 'open' | 'close' | 'error';
-  readonly client: string;
-  readonly detail?: string;
-}
 
 /**
  * A port on 127.0.0.1 (never 0.0.0.0) whose connections are forwarded through the SSH tunnel to
@@ -18,11 +13,11 @@ export interface ForwardEvent {
 export class LocalForwarder {
   readonly #tunnel: SshTunnel;
   readonly #target: { host: string; port: number };
-  readonly #onEvent: (event: ForwardEvent) => void;
+  readonly #onEvent: (event: ToolClientEvent) => void;
   readonly #sockets = new Set<Socket>();
   #server: Server | undefined;
 
-  constructor(tunnel: SshTunnel, target: { host: string; port: number }, onEvent: (event: ForwardEvent) => void = () => undefined) {
+  constructor(tunnel: SshTunnel, target: { host: string; port: number }, onEvent: (event: ToolClientEvent) => void = () => undefined) {
     this.#tunnel = tunnel;
     this.#target = target;
     this.#onEvent = onEvent;
@@ -43,14 +38,14 @@ export class LocalForwarder {
       if ((err as { code?: string }).code !== 'EADDRINUSE') {
         throw new DbSwitchError(
           'ETUNNEL',
-          `cannot listen on 127.0.0.1:${port}: ${err instanceof Error ? err.message : String(err)}; choose another with --port or ssh.localPort (SSH_LOCAL_PORT), or 0 for a free one`,
+          `cannot listen on 127.0.0.1:${port}: ${err instanceof Error ? err.message : String(err)}; choose another with --port or ${settingLabel('ssh.localPort')}, or 0 for a free one`,
           { cause: err },
         );
       }
       const holder = await portHolder(port);
       throw new DbSwitchError(
         'ETUNNEL',
-        `127.0.0.1:${port} is already in use${holder === undefined ? '' : ` by ${holder}`}; choose another with --port or ssh.localPort (SSH_LOCAL_PORT), or 0 for a free one`,
+        `127.0.0.1:${port} is already in use${holder === undefined ? '' : ` by ${holder}`}; choose another with --port or ${settingLabel('ssh.localPort')}, or 0 for a free one`,
         { cause: err },
       );
     });

@@ -1,0 +1,123 @@
+// @ts-check
+// Query builders on dbswitch: Kysely, Drizzle and Knex each run their own `SELECT 1`-shaped query
+// at concurrency 16, on dbswitch's pool (db.pool(); dbswitch/knex for Knex) against the same ORM on
+// a mysql2 pool of its own (createPool, 10 connections), alternating in one run. Through ssh: the
+// same ORM on dbswitch's ssh provider against mysql2 through OpenSSH `ssh -L`.
+//   node bench/run.js orm    (after npm run build)
+import { Kysely, MysqlDialect, sql as kyselySql } from 'kysely';
+import { sql as drizzleSql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/mysql2';
+import knex from 'knex';
+import mysql from 'mysql2';
+import { createDb } from '../dist/index.js';
+// The package's own name: its exports map gives the entry's types (dist/knex.js has none beside it).
+import { knexConfig } from 'dbswitch/knex';
+import { compare, header, table, throughput } from './measure.js';
+import { openSshL } from './ssh-l.js';
+import { sshEnvFor } from './ssh.js';
+
+const CONNECTIONS = 10;
+const CONCURRENCY = 16;
+
+/**
+ * @typedef {{ host: string; port: number; user: string; password: string; database: string }} Database
+ * @typedef {(sql: string) => Promise<unknown>} Runner
+ * @typedef {{ run: Runner; close: () => Promise<void> }} Contender
+ * @typedef {{ name: string; onPool: (pool: mysql.Pool) => Contender; onDb: (db: import('../dist/index.js').Db) => Contender }} QueryBuilder
+ */
+
+/** @type {QueryBuilder[]} */
+const BUILDERS = [
+  {
+    name: 'Kysely',
+    onPool: (pool) => kyselyOn(pool),
+    onDb: (db) => kyselyOn(db.pool()),
+  },
+  {
+    name: 'Drizzle',
+    onPool: (pool) => drizzleOn(pool),
+    onDb: (db) => drizzleOn(db.pool()),
+  },
+  {
+    name: 'Knex',
+    // knex 3.3's connectionPool: knex on a mysql2 pool, no tarn pool of its own. (Its types want
+    // a callback `end(cb?: (err?: Error) => void)`, which mysql2's Pool has in another shape.)
+    onPool: (pool) => knexOn(knex({ client: 'mysql2', connectionPool: /** @type {import('knex').Knex.MySQLPoolLike} */ (/** @type {unknown} */ (pool)) })),
+    onDb: (db) => knexOn(knex(knexConfig(db))),
+  },
+];
+
+/** @param {import('kysely').MysqlPool} pool @returns {Contender} */
+function kyselyOn(pool) {
+  const orm = new Kysely({ dialect: new MysqlDialect({ pool }) });
+  return { run: () => orm.selectNoFrom(kyselySql`1`.as('one')).execute(), close: () => orm.destroy() };
+}
+
+/** @param {mysql.Pool} pool @returns {Contender} */
+function drizzleOn(pool) {
+  const orm = drizzle({ client: pool.promise() });
+  return { run: () => orm.select({ one: drizzleSql`1` }).from(drizzleSql`DUAL`), close: () => Promise.resolve() };
+}
+
+/** @param {import('knex').Knex} orm @returns {Contender} */
+function knexOn(orm) {
+  return { run: () => orm.select(orm.raw('1 AS one')), close: () => orm.destroy() };
+}
+
+/** @param {mysql.Pool} pool */
+function endPool(pool) {
+  return new Promise((resolve) => {
+    pool.end(() => {
+      resolve(undefined);
+    });
+  });
+}
+
+/**
+ * @param {Database} database
+ * @param {import('#sandbox').SshSandbox} bastion
+ */
+export async function benchQueryBuilders(database, bastion) {
+  const basicEnv = {
+    DB_HOST: database.host, DB_PORT: String(database.port), DB_USER: database.user, DB_PASSWORD: database.password, DB_NAME: database.database,
+    DB_POOL_MAX: String(CONNECTIONS), DB_LOG_LEVEL: 'warn',
+  };
+  const { env: sshEnv, knownHosts } = sshEnvFor(database, bastion, CONNECTIONS);
+  const forward = await openSshL(database, bastion, knownHosts);
+  console.log(`\n## query builders (goal: dbswitch >= 0.95x mysql2's own pool; dbswitch ssh >= 1.2x ssh -L)\n\n${header()}, pools of ${CONNECTIONS}`);
+  /** @type {Record<string, Record<'basic' | 'ssh', Record<string, Record<string, number>>>>} */
+  const results = {};
+  try {
+    for (const builder of BUILDERS) {
+      const basicDb = await createDb({ env: basicEnv, cwd: bastion.dir });
+      const sshDb = await createDb({ env: sshEnv, cwd: bastion.dir });
+      const direct = mysql.createPool({ ...database, connectionLimit: CONNECTIONS, supportBigNumbers: true });
+      const viaSshL = mysql.createPool({ ...database, port: forward.port, connectionLimit: CONNECTIONS, supportBigNumbers: true });
+      const contenders = {
+        dbswitch: builder.onDb(basicDb),
+        mysql2: builder.onPool(direct),
+        'dbswitch ssh': builder.onDb(sshDb),
+        'ssh -L': builder.onPool(viaSshL),
+      };
+      try {
+        const title = `${builder.name} SELECT 1, concurrency ${CONCURRENCY} (ops/s)`;
+        const basic = await compare(
+          { dbswitch: contenders.dbswitch.run, mysql2: contenders.mysql2.run },
+          { [title]: (run) => throughput(run, CONCURRENCY) },
+        );
+        const ssh = await compare(
+          { 'dbswitch ssh': contenders['dbswitch ssh'].run, 'ssh -L': contenders['ssh -L'].run },
+          { [title]: (run) => throughput(run, CONCURRENCY) },
+        );
+        results[builder.name] = { basic, ssh };
+        console.log(`\n### ${builder.name}\n\n${table(basic, ['dbswitch', 'mysql2'])}\n\n${table(ssh, ['dbswitch ssh', 'ssh -L'])}`);
+      } finally {
+        for (const contender of Object.values(contenders)) await contender.close();
+        await Promise.all([basicDb.close(), sshDb.close(), endPool(direct), endPool(viaSshL)]);
+      }
+    }
+  } finally {
+    forward.close();
+  }
+  return results;
+}

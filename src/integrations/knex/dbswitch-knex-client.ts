@@ -1,0 +1,129 @@
+import { promisify } from 'node:util';
+import type { Knex } from 'knex';
+import type { Pool, PoolConnection } from 'mysql2';
+import type { Db } from '../../db/db.js';
+import { DbSwitchError } from '../../errors.js';
+import { knexMysql2Client } from './knex-slices.js';
+
+/**
+ * What the knex client needs of a Db: its mysql2-compatible pool, and DB_NAME for
+ * `client.database()`. A `Db` from `createDb()` is one.
+ */
+export type KnexDbSource = Pick<Db, 'pool' | 'config'>;
+
+/**
+ * knex's `pool.afterCreate` hook as dbswitch/knex calls it: with the mysql2 pool connection
+ * (callback API), and `done` to call when finished, with an error to fail the acquire.
+ *
+ * @example
+ * const afterCreate: KnexAfterCreate = (connection, done) => {
+ *   connection.query("SET SESSION sql_mode = 'ANSI_QUOTES'", (err) => { done(err); });
+ * };
+ * const k = knex(knexConfig(db, { pool: { afterCreate } }));
+ */
+export type KnexAfterCreate = (connection: PoolConnection, done: (err?: Error | null) => void) => void;
+
+/**
+ * A knex client class (knex's own mysql2 client underneath: its query builder, compiler, schema
+ * builder, transactions and streams) whose connections are lent by `source`'s pool instead of a
+ * tarn pool of knex's own over raw connection options: pre-ping, lifetime, idle reaping, session
+ * isolation, IAM tokens and SSH channels apply to knex too. knex never opens a connection itself.
+ *
+ * - `pool.afterCreate(connection, done)` runs on each connection knex has not seen before: a new
+ *   physical connection, and also one whose session state dbswitch reset after another session
+ *   changed it (to knex, a new connection). A failure destroys that connection and fails the
+ *   acquire, as with knex's own pool. Settings belong in DB_INIT_SQL: run by dbswitch on every
+ *   new connection and after every reset, at no cost per checkout.
+ * - The other `pool` options and `acquireConnectionTimeout` do not apply: DB_POOL_MAX,
+ *   DB_POOL_ACQUIRE_TIMEOUT_MS and the rest of `pool.*` do.
+ * - `knex.destroy()` waits for the connections this knex has out, then stops lending; the Db stays
+ *   open (other users of it are unaffected) until `db.close()`. `knex.initialize()` lends again.
+ * - A query `.timeout(ms, { cancel: true })` sends KILL QUERY on a connection of the pool.
+ *
+ * `knexConfig(db)` is the usual way in; the class itself serves a configuration built by hand.
+ *
+ * @example
+ * const k = knex({ client: dbswitchKnexClient(db), migrations: { directory: './migrations' } });
+ */
+export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
+  const Mysql2Client = knexMysql2Client();
+  const database = source.config.db.database;
+
+  class DbSwitchKnexClient extends Mysql2Client {
+    /** Connections lent to this knex and not yet released. */
+    private readonly dbswitchLent = new Set<PoolConnection>();
+    /** Connections afterCreate ran on (one object per physical connection and reset epoch). */
+    private readonly dbswitchPrepared = new WeakSet<PoolConnection>();
+    private dbswitchDestroyed = false;
+    private dbswitchAllReleased: (() => void) | undefined;
+
+    constructor(config: Knex.Config) {
+      super(config);
+      // `client.database()` (column info, foreign keys) reads it; dbswitch holds the rest.
+      this.connectionSettings = database === undefined ? {} : { database };
+    }
+
+    /** No tarn pool: dbswitch's pool lends the connections. Also what `knex.initialize()` calls. */
+    initializePool(): void {
+      this.dbswitchDestroyed = false;
+    }
+
+    async acquireConnection(): Promise<PoolConnection> {
+      if (this.dbswitchDestroyed) {
+        throw new DbSwitchError('ECLOSED', 'knex.destroy() was called on this knex instance; knex.initialize() lends again (the Db itself stays open until db.close())');
+      }
+      // db.pool() at every acquire: the facade another ORM ended is replaced, while the Db is open.
+      const connection = await borrow(source.pool());
+      if (!this.dbswitchPrepared.has(connection)) {
+        try {
+          await this.checkVersion?.(connection);
+          const afterCreate = this.config.pool?.afterCreate as KnexAfterCreate | undefined;
+          if (afterCreate !== undefined) await promisify(afterCreate)(connection);
+        } catch (err) {
+          connection.destroy();
+          throw err;
+        }
+        this.dbswitchPrepared.add(connection);
+      }
+      this.dbswitchLent.add(connection);
+      return connection;
+    }
+
+    releaseConnection(connection: PoolConnection): Promise<void> {
+      if (this.dbswitchLent.delete(connection)) connection.release();
+      if (this.dbswitchLent.size === 0) this.dbswitchAllReleased?.();
+      return Promise.resolve();
+    }
+
+    async destroy(callback?: (err?: unknown) => void): Promise<void> {
+      this.dbswitchDestroyed = true;
+      if (this.dbswitchLent.size > 0) {
+        await new Promise<void>((resolve) => {
+          this.dbswitchAllReleased = resolve;
+        });
+        this.dbswitchAllReleased = undefined;
+      }
+      callback?.();
+    }
+
+    /** `.timeout(ms, { cancel: true })`: KILL QUERY from another connection of the pool. */
+    async cancelQuery(connectionToKill: PoolConnection): Promise<void> {
+      const pool = source.pool().promise();
+      await pool.query('KILL QUERY ?', [connectionToKill.threadId]);
+    }
+
+    acquireRawConnection(): Promise<never> {
+      return Promise.reject(new DbSwitchError('EUSAGE', 'dbswitch/knex opens no connection of its own: connections come from db.pool()'));
+    }
+  }
+  return DbSwitchKnexClient as unknown as typeof Knex.Client;
+}
+
+function borrow(pool: Pool): Promise<PoolConnection> {
+  return new Promise((resolve, reject) => {
+    pool.getConnection((err, connection) => {
+      if (err !== null) reject(err instanceof Error ? err : new Error(String(err)));
+      else resolve(connection);
+    });
+  });
+}

@@ -1,0 +1,212 @@
+import { EventEmitter } from 'node:events';
+import type { Pool, PoolConnection } from 'mysql2';
+import type { Pool as PromisePool } from 'mysql2/promise';
+import type { GiveUpReason } from '../db-session.js';
+import { createQueryCommand, escape, escapeId, format, isFatal, promisePool } from '../driver/mysql2.js';
+import { DbSwitchError } from '../errors.js';
+import { ConnectionFacade, queryWithDefaults, type LendableConnection, type QueryDefaults } from './connection-facade.js';
+
+/** Where the facade borrows connections: the Db's pool. */
+export interface ConnectionLending<C extends LendableConnection> {
+  acquire(): Promise<C>;
+  giveBack(conn: C, reason?: GiveUpReason): Promise<void>;
+}
+
+/** How a facade is made. */
+export interface PoolFacadeOptions {
+  /** What `pool.config.connectionLimit` says (pool.max). */
+  readonly connectionLimit: number;
+  /** Options every query carries (timezone, typeCast, dateStrings...: an ORM's own). */
+  readonly queryDefaults?: QueryDefaults;
+  /** Called by end(), after the facade stopped lending (dbswitch/mysql2 closes its own Db). */
+  readonly onEnd?: () => Promise<void>;
+}
+
+type Callback = (err: unknown, ...results: unknown[]) => void;
+
+/**
+ * A mysql2-compatible pool (callback API, and `.promise()` for the promise one) whose
+ * connections are lent by dbswitch's pool: pre-ping, lifetime, reaping, session isolation,
+ * cancellation, IAM tokens and SSH channels apply to every ORM built on it. `end()` ends this
+ * facade only; the Db stays open until `db.close()`.
+ */
+export class PoolFacade<C extends LendableConnection> extends EventEmitter {
+  readonly #lending: ConnectionLending<C>;
+  readonly #options: PoolFacadeOptions;
+  /** One facade object per physical connection and reset epoch. */
+  readonly #facades = new WeakMap<C, { readonly epoch: object; readonly facade: ConnectionFacade }>();
+  /** Releases under way, for end() to wait on. */
+  readonly #returning = new Set<Promise<void>>();
+  #ended: Promise<void> | undefined;
+  readonly config: { readonly connectionLimit: number; readonly connectionConfig: Readonly<Record<string, unknown>> };
+
+  constructor(lending: ConnectionLending<C>, options: PoolFacadeOptions) {
+    super();
+    this.#lending = lending;
+    this.#options = options;
+    this.config = { connectionLimit: options.connectionLimit, connectionConfig: { ...options.queryDefaults } };
+  }
+
+  /** Lends a connection (mysql2's callback signature). */
+  getConnection(callback: (err: unknown, connection?: PoolConnection) => void): void {
+    if (this.#ended !== undefined) {
+      deliver(callback, new DbSwitchError('ECLOSED', 'getConnection() after end() on this pool; db.pool() gives a new one while the Db is open'));
+      return;
+    }
+    this.#lending.acquire().then(
+      (conn) => {
+        const facade = this.#facadeFor(conn);
+        facade.lend({
+          release: () => {
+            this.#giveBack(conn, undefined);
+            this.emit('release', facade.object);
+          },
+          destroy: () => {
+            conn.destroy('the application destroyed it');
+            this.#giveBack(conn, undefined);
+          },
+        });
+        this.emit('acquire', facade.object);
+        deliver(callback, null, facade.object);
+      },
+      (err: unknown) => {
+        deliver(callback, err);
+      },
+    );
+  }
+
+  /** Runs one statement on a connection of its own, released afterwards; the command is returned at once. */
+  query(sql: unknown, values?: unknown, callback?: Callback): unknown {
+    const [args, done] = splitCallback(values, callback);
+    const command = createQueryCommand(queryWithDefaults(sql, this.#options.queryDefaults), args, done, this.config.connectionConfig);
+    this.getConnection((err, connection) => {
+      if (err !== null || connection === undefined) {
+        if (command.onResult !== undefined) command.onResult(err);
+        else command.emit('error', err);
+        return;
+      }
+      // mysql2 ends no command whose connection was lost (its callback gets the fatal error):
+      // the connection is given back then too, as closed.
+      let given = false;
+      const giveBack = (fatal: boolean): void => {
+        if (given) return;
+        given = true;
+        if (fatal) connection.destroy();
+        else releaseAfterCommand(connection);
+      };
+      command.once('end', () => {
+        giveBack(false);
+      });
+      const onResult = command.onResult;
+      if (onResult !== undefined) {
+        command.onResult = (error, ...results) => {
+          try {
+            onResult(error, ...results);
+          } finally {
+            if (isFatal(error)) giveBack(true);
+          }
+        };
+      }
+      connection.query(command as never);
+    });
+    return command;
+  }
+
+  /** Runs one prepared statement on a connection of its own, released afterwards. */
+  execute(sql: unknown, values?: unknown, callback?: Callback): void {
+    const [args, done] = splitCallback(values, callback);
+    this.getConnection((err, connection) => {
+      if (err !== null || connection === undefined) {
+        done?.(err);
+        return;
+      }
+      const finish: Callback = (error, ...results) => {
+        try {
+          done?.(error, ...results);
+        } finally {
+          if (isFatal(error)) connection.destroy();
+          else releaseAfterCommand(connection);
+        }
+      };
+      if (args === undefined) (connection.execute as (sql: unknown, cb: Callback) => void)(sql, finish);
+      else (connection.execute as (sql: unknown, values: unknown, cb: Callback) => void)(sql, args, finish);
+    });
+  }
+
+  /** Stops lending; waits for connections given back meanwhile. The Db stays open. */
+  end(callback?: (err?: unknown) => void): void {
+    this.#ended ??= (async () => {
+      await Promise.all(this.#returning);
+      await this.#options.onEnd?.();
+    })();
+    this.#ended.then(
+      () => {
+        if (callback !== undefined) deliver(callback, null);
+      },
+      (err: unknown) => {
+        if (callback !== undefined) deliver(callback, err);
+      },
+    );
+  }
+
+  /** mysql2's promise pool over this one (what Drizzle and `await pool.query()` users take). */
+  promise(): PromisePool {
+    // The facade is a faithful subset of mysql2's Pool: the part its promise pool calls.
+    return promisePool(this as unknown as Pool);
+  }
+
+  escape(value: unknown): string {
+    return escape(value as never);
+  }
+
+  escapeId(value: string): string {
+    return escapeId(value);
+  }
+
+  format(sql: string, values?: unknown): string {
+    return format(sql, values as never);
+  }
+
+  /** Whether end() was called (mysql2 pools expose `_closed`; PromisePool's asyncDispose reads it). */
+  get _closed(): boolean {
+    return this.#ended !== undefined;
+  }
+
+  #facadeFor(conn: C): ConnectionFacade {
+    const known = this.#facades.get(conn);
+    if (known?.epoch === conn.epoch) return known.facade;
+    // A new connection, or one whose session state was reset: to the ORM, a new connection.
+    const facade = new ConnectionFacade(conn.connection, this.#options.queryDefaults, () => {
+      conn.destroy('the connection broke under a statement of the ORM');
+    });
+    this.#facades.set(conn, { epoch: conn.epoch, facade });
+    this.emit('connection', facade.object);
+    return facade;
+  }
+
+  #giveBack(conn: C, reason: GiveUpReason | undefined): void {
+    const returning = this.#lending.giveBack(conn, reason).finally(() => this.#returning.delete(returning));
+    this.#returning.add(returning);
+  }
+}
+
+/**
+ * Releases once mysql2 is done with the command that just answered: while its callback and 'end'
+ * run, mysql2 still holds it as the connection's current command, and a connection given back
+ * then would look busy to the pool, which would KILL what it takes for a running statement.
+ */
+function releaseAfterCommand(connection: PoolConnection): void {
+  process.nextTick(() => {
+    connection.release();
+  });
+}
+
+/** mysql2's (sql, values, callback) and (sql, callback). */
+function splitCallback(values: unknown, callback: Callback | undefined): [unknown, Callback | undefined] {
+  return typeof values === 'function' ? [undefined, values as Callback] : [values, callback];
+}
+
+/** Calls back outside any promise chain, as mysql2 does: an exception in it is the caller's. */
+function deliver<A extends unknown[]>(callback: (...args: A) => void, ...args: A): void {
+  process.nextTick(callback, ...args);
+}
