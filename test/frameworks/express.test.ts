@@ -1,5 +1,6 @@
 // dbswitch/express as a user runs it: an Express 5 application compiled in a project of its own
-// against the published package, listening on 127.0.0.1 in a child process, over basic and ssh.
+// against the published package, listening on 127.0.0.1 in a child process, over basic and ssh;
+// and examples/express, run as its README says, over basic, ssh and aws (RDS IAM, as root).
 import http from 'node:http';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useBastion } from '../support/bastion.js';
 import { consumerProject } from '../support/consumer-project.js';
 import { compileApp, get, load, startApp, tally, type AppProcess } from '../support/express-load.js';
-import { PROVIDERS, faultEnv, processlist, runningStatements, sharedServer, sleep, useFaultLogin, type ProcessRow } from '../support/faults.js';
+import { PROVIDERS, faultEnv, processlist, runningStatements, sharedServer, sleep, useFaultLogin, type FaultServer, type ProcessRow } from '../support/faults.js';
+import { AS_ROOT, ORM_PROVIDERS, ormEnv, useIamServer, type OrmProvider } from '../support/orm-kdk-harness.js';
 import { eventually } from '../support/test-db.js';
 
 const APP = fileURLToPath(new URL('../support/express-app.ts', import.meta.url));
@@ -29,6 +31,8 @@ const EXIT_BOUND_MS = CLOSE_TIMEOUT_MS + 5000 + 2000;
 // A user of its own, so the processlist shows this file's connections only.
 const login = useFaultLogin('express', () => sharedServer);
 const bastion = useBastion();
+// For the example over aws: a MariaDB of the file's own that logs iam_user in with RDS IAM tokens (root only).
+const iam = useIamServer();
 
 let appScript = '';
 let exampleScript = '';
@@ -37,6 +41,7 @@ beforeAll(async () => {
   [appScript, exampleScript] = await Promise.all([
     compileApp(consumer, 'express-app', APP),
     compileApp(consumer, 'express-example', EXAMPLE, EXAMPLE_TSCONFIG),
+    iam.start(),
   ]);
 }, 300_000);
 
@@ -241,51 +246,76 @@ describe.each(PROVIDERS)('dbswitch/express over %s', (provider) => {
   }, 40_000);
 });
 
-describe('examples/express (compiled against the published package, run as its README says)', () => {
-  it('answers, rolls a failed transfer back, cancels an abandoned report on the server without an error in the log, and exits 0 on SIGTERM', async () => {
-    await sharedServer.admin(`CREATE TABLE IF NOT EXISTS \`${login.database}\`.account (id INT PRIMARY KEY, balance INT NOT NULL)`);
-    await sharedServer.admin(`REPLACE INTO \`${login.database}\`.account VALUES (1, 100), (2, 0)`);
-    const app = await start(exampleScript, { ...faultEnv('basic', sharedServer, login, bastion), PORT: '0' });
-    const agent = new http.Agent({ keepAlive: true });
-    const post = (body: object): Promise<number | undefined> =>
-      new Promise((resolve) => {
-        const request = http.request({ host: '127.0.0.1', port: app.port, path: '/transfer', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (response) => {
-          response.resume();
-          response.on('end', () => {
-            resolve(response.statusCode);
-          });
-        });
-        request.on('error', () => {
-          resolve(undefined);
-        });
-        request.end(JSON.stringify(body));
-      });
-    const balances = async (): Promise<number[]> =>
-      (await sharedServer.admin<{ balance: number }[]>(`SELECT balance FROM \`${login.database}\`.account ORDER BY id`)).map((row) => row.balance);
+/** Where the example runs over `provider`: its environment, the server it reaches, and its user and database there. */
+function exampleTarget(provider: OrmProvider): { env: Record<string, string>; server: FaultServer; user: string; database: string } {
+  if (provider !== 'aws') return { env: faultEnv(provider, sharedServer, login, bastion), server: sharedServer, user: login.user, database: login.database };
+  const { server } = iam.current;
+  const admin = async <T>(sql: string, values?: unknown[]): Promise<T> => {
+    const connection = await server.admin();
     try {
-      const greeting = await get(app.port, '/greeting/Ann', agent);
-      expect([greeting.status, JSON.parse(greeting.body)]).toEqual([200, { greeting: 'Hello, Ann' }]);
-
-      expect(await post({ from: 1, to: 2, amount: 30 })).toBe(204);
-      expect(await balances()).toEqual([70, 30]);
-      expect(await post({ from: 1, to: 2, amount: 300 })).toBe(500);
-      expect(await balances()).toEqual([70, 30]);
-      // Express logs an error that reaches it (the transfer's), after it answered.
-      expect(await eventually(() => Promise.resolve(app.stderr().includes('Error: insufficient funds')), 2000)).toBe(true);
-
-      const report = await get(app.port, '/report', agent, 200);
-      expect(report.aborted).toBe(true);
-      const cancelled = await eventually(async () => (await sleeping()).length === 0, 1000);
-      expect(cancelled).toBe(true);
-      expect(await eventually(() => Promise.resolve(app.stdout().includes('GET /report: the client went away; its statement was cancelled (ECANCELLED)')), 1000)).toBe(true);
-      expect(app.stderr()).not.toContain('ECANCELLED');
+      return (await connection.query(sql, values))[0] as T;
     } finally {
-      agent.destroy();
+      await connection.end();
     }
-    const sigtermAt = Date.now();
-    app.child.kill('SIGTERM');
-    const exit = await Promise.race([app.exited, sleep(10_000).then(() => undefined)]);
-    expect(exit).toMatchObject({ code: 0 });
-    expect((exit?.at ?? Number.POSITIVE_INFINITY) - sigtermAt).toBeLessThan(5000);
-  }, 30_000);
+  };
+  return { env: ormEnv('aws', undefined, bastion, iam), server: { port: server.port, admin }, user: 'iam_user', database: 'iamdb' };
+}
+
+describe('examples/express (compiled against the published package, run as its README says)', () => {
+  it.for(ORM_PROVIDERS)(
+    'over %s: answers, rolls a failed transfer back, cancels an abandoned report on the server without an error in the log, and exits 0 on SIGTERM',
+    { timeout: 30_000 },
+    async (provider, { skip }) => {
+      if (provider === 'aws' && !AS_ROOT) skip('the IAM sandbox writes to /etc/pam.d: it needs root (CI runs as root)');
+      const target = exampleTarget(provider);
+      await target.server.admin(`CREATE TABLE IF NOT EXISTS \`${target.database}\`.account (id INT PRIMARY KEY, balance INT NOT NULL)`);
+      await target.server.admin(`REPLACE INTO \`${target.database}\`.account VALUES (1, 100), (2, 0)`);
+      const app = await start(exampleScript, { ...target.env, PORT: '0' });
+      const agent = new http.Agent({ keepAlive: true });
+      const post = (body: object): Promise<number | undefined> =>
+        new Promise((resolve) => {
+          const request = http.request({ host: '127.0.0.1', port: app.port, path: '/transfer', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (response) => {
+            response.resume();
+            response.on('end', () => {
+              resolve(response.statusCode);
+            });
+          });
+          request.on('error', () => {
+            resolve(undefined);
+          });
+          request.end(JSON.stringify(body));
+        });
+      const balances = async (): Promise<number[]> =>
+        (await target.server.admin<{ balance: number }[]>(`SELECT balance FROM \`${target.database}\`.account ORDER BY id`)).map((row) => row.balance);
+      const reports = async (): Promise<ProcessRow[]> =>
+        (await runningStatements(target.server, target.user)).filter((row) => row.INFO?.startsWith('SELECT SLEEP') === true);
+      try {
+        const greeting = await get(app.port, '/greeting/Ann', agent);
+        expect([greeting.status, JSON.parse(greeting.body)]).toEqual([200, { greeting: 'Hello, Ann' }]);
+
+        expect(await post({ from: 1, to: 2, amount: 30 })).toBe(204);
+        expect(await balances()).toEqual([70, 30]);
+        expect(await post({ from: 1, to: 2, amount: 300 })).toBe(500);
+        expect(await balances()).toEqual([70, 30]);
+        // Express logs an error that reaches it (the transfer's), after it answered.
+        expect(await eventually(() => Promise.resolve(app.stderr().includes('Error: insufficient funds')), 2000)).toBe(true);
+
+        const report = await get(app.port, '/report', agent, 200);
+        expect(report.aborted).toBe(true);
+        const cancelled = await eventually(async () => (await reports()).length === 0, 1000);
+        expect(cancelled).toBe(true);
+        expect(await eventually(() => Promise.resolve(app.stdout().includes('GET /report: the client went away; its statement was cancelled (ECANCELLED)')), 1000)).toBe(true);
+        expect(app.stderr()).not.toContain('ECANCELLED');
+      } finally {
+        agent.destroy();
+      }
+      const sigtermAt = Date.now();
+      app.child.kill('SIGTERM');
+      const exit = await Promise.race([app.exited, sleep(10_000).then(() => undefined)]);
+      expect(exit).toMatchObject({ code: 0 });
+      expect((exit?.at ?? Number.POSITIVE_INFINITY) - sigtermAt).toBeLessThan(5000);
+      // db.close() ended the connections (and, over ssh, the tunnel's).
+      expect(await eventually(async () => (await processlist(target.server, target.user)).length === 0, 2000)).toBe(true);
+    },
+  );
 });

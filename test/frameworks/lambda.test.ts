@@ -1,15 +1,17 @@
 // dbswitch/lambda as a function runs it: handlers compiled in a project of their own against the
 // published package, invoked by a local stand-in for the Lambda Node.js runtime
-// (test/support/lambda-runtime.ts), over basic and ssh. Between invocations nothing of dbswitch
-// may keep the event loop alive; "freezing" is SIGSTOP, so a server that drops the connections
-// meanwhile is noticed only at the thaw, as in Lambda.
+// (test/support/lambda-runtime.ts), over basic and ssh, and the example (examples/lambda) over
+// basic, ssh and aws (RDS IAM, as root). Between invocations nothing of dbswitch may keep the
+// event loop alive; "freezing" is SIGSTOP, so a server that drops the connections meanwhile is
+// noticed only at the thaw, as in Lambda.
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useBastion } from '../support/bastion.js';
 import { consumerProject } from '../support/consumer-project.js';
-import { faultEnv, PROVIDERS, processlist, runningStatements, sharedServer, sleep, useFaultLogin, type Provider } from '../support/faults.js';
+import { faultEnv, PROVIDERS, processlist, runningStatements, sharedServer, sleep, useFaultLogin, type FaultServer, type Provider } from '../support/faults.js';
 import { compileHandlers, startEnvironment, type CompiledHandlers, type Invocation, type LambdaEnvironment } from '../support/lambda-runtime.js';
+import { AS_ROOT, ORM_PROVIDERS, ormEnv, useIamServer, type OrmProvider } from '../support/orm-kdk-harness.js';
 import { eventually } from '../support/test-db.js';
 
 const HANDLER = fileURLToPath(new URL('../support/lambda-handler.ts', import.meta.url));
@@ -22,13 +24,16 @@ const EXIT_BOUND_MS = 1500;
 
 const login = useFaultLogin('lambda', () => sharedServer);
 const bastion = useBastion();
+// For the example over aws: a MariaDB of the file's own that logs iam_user in with RDS IAM tokens (root only).
+const iam = useIamServer();
 
 // The handlers, the example and the typing checks: one program, compiled as a user's project
 // without @types/aws-lambda (lambda-types.test.ts compiles one with it).
 let compiled: CompiledHandlers = { dist: '', programFiles: [] };
 let handlers = '';
 beforeAll(async () => {
-  compiled = await compileHandlers(await consumerProject(), 'lambda-handlers', [HANDLER, HANDLER_OWN_DB, EXAMPLE, TYPING]);
+  const compiling = consumerProject().then((consumer) => compileHandlers(consumer, 'lambda-handlers', [HANDLER, HANDLER_OWN_DB, EXAMPLE, TYPING]));
+  [compiled] = await Promise.all([compiling, iam.start()]);
   handlers = compiled.dist;
 }, 420_000);
 
@@ -39,7 +44,11 @@ afterEach(async () => {
 });
 
 async function environment(provider: Provider, overrides: Record<string, string> = {}, module = join(handlers, 'lambda-handler.js')): Promise<LambdaEnvironment> {
-  const env = faultEnv(provider, sharedServer, login, bastion, overrides);
+  return launch(module, faultEnv(provider, sharedServer, login, bastion, overrides));
+}
+
+/** Starts an execution environment of `module` with `env`; checks that its INIT opened nothing. */
+async function launch(module: string, env: Record<string, string>): Promise<LambdaEnvironment> {
   const lambda = await startEnvironment(module, env);
   started.add(lambda);
   // INIT (importing the module) opened nothing.
@@ -150,12 +159,42 @@ describe('over basic', () => {
       expect(reply.probe).toMatchObject({ open: 1, idle: 1, leased: 0, waiting: 0 });
     }
   });
+});
 
-  it('runs the example (examples/lambda), reusing its connection', async () => {
-    const lambda = await environment('basic', {}, join(handlers, 'handler.js'));
-    const first = succeeded(await lambda.invoke<{ greeting: string; connection: number }>({ name: 'Lambda' }));
-    const second = succeeded(await lambda.invoke<{ greeting: string; connection: number }>({ name: 'again' }));
-    expect(first.greeting).toBe('Hello, Lambda');
-    expect(second.connection).toBe(first.connection);
-  });
+/** Where the example runs over `provider`: its environment, the server it reaches, and its user there. */
+function exampleTarget(provider: OrmProvider): { env: Record<string, string>; server: FaultServer; user: string } {
+  if (provider !== 'aws') return { env: faultEnv(provider, sharedServer, login, bastion), server: sharedServer, user: login.user };
+  const { server } = iam.current;
+  const admin = async <T>(sql: string, values?: unknown[]): Promise<T> => {
+    const connection = await server.admin();
+    try {
+      return (await connection.query(sql, values))[0] as T;
+    } finally {
+      await connection.end();
+    }
+  };
+  return { env: ormEnv('aws', undefined, bastion, iam), server: { port: server.port, admin }, user: 'iam_user' };
+}
+
+describe('the example (examples/lambda)', () => {
+  it.for(ORM_PROVIDERS)(
+    'over %s: answers, reuses its connection on the warm invocation, keeps nothing alive, and the runtime exits by itself after the last',
+    async (provider, { skip }) => {
+      if (provider === 'aws' && !AS_ROOT) skip('the IAM sandbox writes to /etc/pam.d: it needs root (CI runs as root)');
+      const { env, server, user } = exampleTarget(provider);
+      const lambda = await launch(join(handlers, 'handler.js'), env);
+      const first = succeeded(await lambda.invoke<{ greeting: string; connection: number }>({ name: 'Lambda' }));
+      const second = succeeded(await lambda.invoke<{ greeting: string; connection: number }>({ name: 'again' }));
+      expect([first.greeting, second.greeting]).toEqual(['Hello, Lambda', 'Hello, again']);
+      expect(second.connection).toBe(first.connection);
+      // The one connection the function holds on the server is the one it answered on.
+      expect((await processlist(server, user)).map((row) => row.ID)).toEqual([first.connection]);
+      lambda.end();
+      const exit = await lambda.exited;
+      expect(exit).toMatchObject({ code: 0, signal: null });
+      expect(exit.at - (lambda.endedAt() ?? 0)).toBeLessThan(EXIT_BOUND_MS);
+      expect(lambda.stderr()).toBe('');
+      expect(await eventually(async () => (await processlist(server, user)).length === 0, 3000)).toBe(true);
+    },
+  );
 });

@@ -1,26 +1,33 @@
 // dbswitch/nestjs as users get it from npm: its types in NestJS projects (CommonJS as `nest new`
 // makes them, strict CommonJS and ESM), its entry point under require(), and the example of
-// examples/nestjs compiled with its own tsconfig and run against the test bed.
+// examples/nestjs compiled with its own tsconfig and run against the test bed over basic, ssh and
+// aws (RDS IAM, as root), side by side, each as a database user of its own.
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useBastion } from '../support/bastion.js';
 import { consumerProject } from '../support/consumer-project.js';
-import { runningStatements, sharedServer, useFaultLogin, waitForStatements } from '../support/faults.js';
+import { faultEnv, processlist, runningStatements, sharedServer, useFaultLogin, waitForStatements, type FaultServer } from '../support/faults.js';
 import { compileNestProject, get, NEST_TSCONFIG, startNestApp, type NestApp } from '../support/nestjs-harness.js';
-import { basicEnv, eventually } from '../support/test-db.js';
+import { AS_ROOT, ORM_PROVIDERS, ormEnv, useIamServer, type OrmProvider } from '../support/orm-kdk-harness.js';
+import { eventually } from '../support/test-db.js';
 
 const run = promisify(execFile);
 const USAGE = readFileSync(fileURLToPath(new URL('../support/nestjs-usage.ts', import.meta.url)), 'utf8');
 const EXAMPLE = fileURLToPath(new URL('../../examples/nestjs/', import.meta.url));
 
-const login = useFaultLogin('nest_example', () => sharedServer);
+// The example's logins: one per provider on the shared server, so that the runs side by side never see each other's connections.
+const logins = { basic: useFaultLogin('nest_example_b', () => sharedServer), ssh: useFaultLogin('nest_example_s', () => sharedServer) };
+const bastion = useBastion();
+// For aws: a MariaDB of the file's own that logs iam_user in with RDS IAM tokens (root only).
+const iam = useIamServer();
 
 let consumer = '';
 beforeAll(async () => {
-  consumer = await consumerProject();
+  [consumer] = await Promise.all([consumerProject(), iam.start()]);
 }, 300_000);
 
 const STRICT = { strict: true, skipLibCheck: false, experimentalDecorators: true, emitDecoratorMetadata: true, target: 'ES2023', types: ['node'], outDir: './dist' };
@@ -49,31 +56,53 @@ console.log(JSON.stringify({ names: Object.keys(nest).sort(), forRoot: typeof ne
   });
 });
 
-describe('the example in examples/nestjs', () => {
-  let app: NestApp | undefined;
+/** Where the example runs over `provider`: its environment, the server it reaches, and its user there. */
+function exampleTarget(provider: OrmProvider): { env: Record<string, string>; server: FaultServer; user: string } {
+  if (provider !== 'aws') return { env: faultEnv(provider, sharedServer, logins[provider], bastion), server: sharedServer, user: logins[provider].user };
+  const { server } = iam.current;
+  const admin = async <T>(sql: string, values?: unknown[]): Promise<T> => {
+    const connection = await server.admin();
+    try {
+      return (await connection.query(sql, values))[0] as T;
+    } finally {
+      await connection.end();
+    }
+  };
+  return { env: ormEnv('aws', undefined, bastion, iam), server: { port: server.port, admin }, user: 'iam_user' };
+}
+
+describe.concurrent('the example in examples/nestjs', () => {
+  const apps = new Set<NestApp>();
   afterAll(async () => {
-    await app?.kill();
+    await Promise.all([...apps].map((app) => app.kill()));
   });
 
-  it('compiles with its own tsconfig, answers, cancels an abandoned statement, and stops on SIGTERM', async () => {
+  let script = '';
+  beforeAll(async () => {
     const files: Record<string, string> = {};
     for (const name of readdirSync(join(EXAMPLE, 'src'))) files[`src/${name}`] = readFileSync(join(EXAMPLE, 'src', name), 'utf8');
     const dir = await compileNestProject(consumer, 'nest-example', readFileSync(join(EXAMPLE, 'tsconfig.json'), 'utf8'), files);
-    const env = { ...basicEnv(login.database), DB_USER: login.user, DB_PASSWORD: login.password };
-    app = await startNestApp(join(dir, 'dist/main.js'), env, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    script = join(dir, 'dist/main.js');
+  }, 120_000);
+
+  it.for(ORM_PROVIDERS)('compiled with its own tsconfig, over %s: answers, cancels an abandoned statement, and stops on SIGTERM', { timeout: 40_000 }, async (provider, { skip }) => {
+    if (provider === 'aws' && !AS_ROOT) skip('the IAM sandbox writes to /etc/pam.d: it needs root (CI runs as root)');
+    const { env, server, user } = exampleTarget(provider);
+    const app = await startNestApp(script, env, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    apps.add(app);
 
     const whoami = await get(app.port, '/whoami');
     expect(whoami).toMatchObject({ kind: 'answered', status: 200 });
-    expect(whoami.kind === 'answered' && (JSON.parse(whoami.body) as { user: string }).user).toMatch(new RegExp(`^${login.user}@`));
+    expect(whoami.kind === 'answered' && (JSON.parse(whoami.body) as { user: string }).user).toMatch(new RegExp(`^${user}@`));
     const transfer = await fetch(`http://127.0.0.1:${app.port}/transfer`, { method: 'POST' });
     expect(await transfer.json()).toEqual([{ id: 1, balance: 90 }, { id: 2, balance: 10 }]);
 
     // A request in flight; meanwhile another's client leaves during /slow: its statement is
     // killed on the server at once, and nothing is logged as an error.
     const inFlight = get(app.port, '/slow?seconds=3');
-    await waitForStatements(sharedServer, login.user, 'SELECT SLEEP');
+    await waitForStatements(server, user, 'SELECT SLEEP');
     expect(await get(app.port, '/slow?seconds=5', { abortAfterMs: 300 })).toMatchObject({ kind: 'aborted' });
-    expect(await eventually(async () => (await runningStatements(sharedServer, login.user)).length === 1, 1000)).toBe(true);
+    expect(await eventually(async () => (await runningStatements(server, user)).length === 1, 1000)).toBe(true);
     expect(await get(app.port, '/health')).toMatchObject({ kind: 'answered', status: 200 });
 
     // SIGTERM: the request in flight still gets its answer, then the process ends (Nest re-raises the signal).
@@ -82,6 +111,7 @@ describe('the example in examples/nestjs', () => {
     const exit = await Promise.race([app.exited, new Promise<'running'>((resolve) => setTimeout(resolve, 5000, 'running'))]);
     expect(exit).toMatchObject({ signal: 'SIGTERM' });
     expect(app.stderr()).toBe('');
-    expect(await eventually(async () => (await sharedServer.admin<unknown[]>('SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?', [login.user])).length === 0, 2000)).toBe(true);
-  }, 40_000);
+    // DbModule closed the Db: no connection left on the server (over ssh, none through the tunnel either).
+    expect(await eventually(async () => (await processlist(server, user)).length === 0, 2000)).toBe(true);
+  });
 });
