@@ -161,6 +161,7 @@ interface ConnectionInternals {
   _command: CommandInternals | null | undefined;
   handlePacket(packet: PacketInternals | undefined): void;
   addCommand(command: CommandInternals): unknown;
+  _addCommandClosedState(command: CommandInternals): unknown;
 }
 
 const COMMAND_KINDS: Readonly<Record<string, CommandKind>> = {
@@ -250,6 +251,17 @@ export function wasInterrupted(err: unknown): boolean {
 /** True when mysql2 marked an error as fatal: the connection is unusable afterwards. */
 export function isFatal(err: unknown): boolean {
   return (err as { fatal?: unknown } | null)?.fatal === true;
+}
+
+/**
+ * True once mysql2 refuses new commands ("Can't add new command when connection is in closed
+ * state"): after `end()` or `destroy()` on the connection, or a fatal error. mysql2 swaps
+ * `addCommand` for `_addCommandClosedState` then (checked against mysql2 3.24), before the socket
+ * has closed: the one synchronous sign that an application closed the connection it was lent.
+ */
+export function refusesCommands(connection: mysql.Connection): boolean {
+  const internals = connection as unknown as ConnectionInternals;
+  return internals.addCommand === internals._addCommandClosedState;
 }
 
 /** True while a command (ours or one sent on the raw connection) is under way or queued. */

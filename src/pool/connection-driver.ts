@@ -3,6 +3,7 @@ import {
   destroyConnection,
   hasCommandInFlight,
   observeConnection,
+  refusesCommands,
   runStatement,
   streamOf,
   type Connection,
@@ -20,6 +21,8 @@ export interface ConnectionDriver {
   run(connection: Connection, method: 'query' | 'execute', sql: unknown, values: unknown, callback: (err: unknown, rows: unknown, fields: unknown) => void): void;
   /** Whether a command (ours or sent on the raw connection) is under way. */
   busy(connection: Connection): boolean;
+  /** Whether the connection refuses new commands: closed (end(), destroy()) or failed fatally. */
+  refusesCommands(connection: Connection): boolean;
   /** Closes at once, failing what runs. */
   destroy(connection: Connection): void;
   /** The socket or channel under the connection. */
@@ -31,6 +34,7 @@ export const mysql2Driver: ConnectionDriver = {
   observe: observeConnection,
   run: runStatement,
   busy: hasCommandInFlight,
+  refusesCommands,
   destroy: destroyConnection,
   stream: streamOf,
 };

@@ -125,6 +125,7 @@ export class PooledConnection implements LentConnection {
 
   /** Runs a statement after those already queued on this connection. */
   run(request: StatementRequest): Promise<StatementResult> {
+    this.#noticeClosedByApplication();
     if (this.#life.name !== 'open') {
       const error = this.#lossError(undefined);
       unsent.add(error);
@@ -147,6 +148,7 @@ export class PooledConnection implements LentConnection {
    * when the connection is alive and idle, false when it had to be closed.
    */
   async quiesce(reason: GiveUpReason): Promise<boolean> {
+    this.#noticeClosedByApplication();
     for (const statement of this.#queue.slice()) {
       if (statement.phase === 'queued') this.#giveUp(statement, reason);
     }
@@ -161,6 +163,7 @@ export class PooledConnection implements LentConnection {
 
   /** Alive, with nothing of a session's left on it: no statement queued, running or being stopped. */
   get quiet(): boolean {
+    this.#noticeClosedByApplication();
     return this.#life.name === 'open' && this.#queue.length === 0 && this.#stopping === undefined && !this.#services.driver.busy(this.connection);
   }
 
@@ -293,6 +296,17 @@ export class PooledConnection implements LentConnection {
     clearTimeout(timer);
     if (!answered && this.alive) this.destroy(`the server did not finish a killed statement within ${this.#services.settleTimeoutMs} ms`);
     return answered && this.alive;
+  }
+
+  /**
+   * The application closed the raw connection it was lent (`(await s.connect()).destroy()`, an
+   * ORM's `connection.destroy()`): mysql2 refuses commands at once, though the socket's close
+   * arrives later. Lost now, so it is never pooled, and a statement meant for it goes to a new one.
+   */
+  #noticeClosedByApplication(): void {
+    if (this.#life.name === 'open' && this.#services.driver.refusesCommands(this.connection)) {
+      this.#lose(new Error('the connection was closed by the application (end() or destroy())'));
+    }
   }
 
   #lose(err: unknown): void {

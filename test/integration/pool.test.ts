@@ -42,6 +42,34 @@ describe('pool hygiene on a real MariaDB', () => {
     expect(db.stats).toMatchObject({ open: 1, leased: 0 });
   });
 
+  // Regression (found by bench/aws.js): a session that destroyed its raw connection gave it back
+  // before the socket had closed; the pool kept it, and the next session's statement failed with
+  // ECONNECTION_LOST ("Can't add new command when connection is in closed state").
+  it('never lends again a connection the application destroyed or ended on the raw driver', async () => {
+    const db = await openDb(database, { DB_POOL_MAX: '1' });
+    const seen = new Set<number>();
+    for (let round = 0; round < 10; round++) {
+      const [[row]] = await db.withSession(async (s) => {
+        const result = await s.query<RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
+        const raw = await s.connect();
+        if (round % 2 === 0) raw.destroy();
+        else void raw.end();
+        return result;
+      });
+      seen.add(Number(row?.['id']));
+    }
+    expect(seen.size).toBe(10);
+    // And a statement on a raw connection destroyed within the same session goes to a new one.
+    await db.withSession(async (s) => {
+      const raw = await s.connect();
+      raw.destroy();
+      const [[row]] = await s.query<RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
+      expect(row?.['id']).not.toBe(raw.threadId);
+    });
+    expect(db.stats).toMatchObject({ leased: 0 });
+    expect(await eventually(async () => (await serverConnections(database)).length <= 1)).toBe(true);
+  });
+
   it('pings a connection that sat idle and replaces it when it is dead', async () => {
     const db = await openDb(database, { DB_POOL_PING_AFTER_IDLE_MS: '0' });
     const first = await connectionId(db);

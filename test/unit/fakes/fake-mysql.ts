@@ -214,6 +214,11 @@ export class FakeConnection extends EventEmitter {
     return this.#server.thread(this.threadId) === this;
   }
 
+  /** Whether mysql2 would refuse a new command: after end(), destroy() or a fatal error. */
+  get refusesCommands(): boolean {
+    return this.#closedState;
+  }
+
   /** Whether a command is running or queued (mysql2's `_command`). */
   get busy(): boolean {
     return this.#current !== undefined || this.#queue.length > 0;
@@ -257,6 +262,7 @@ export class FakeConnection extends EventEmitter {
   /** mysql2's destroy(): ends its side of the socket. */
   destroy(): void {
     this.#quitting = true;
+    this.#closedState = true;
     this.stream.destroy();
   }
 
@@ -487,6 +493,10 @@ export class FakeDriver implements ConnectionDriver {
 
   busy(connection: Connection): boolean {
     return fake(connection).busy;
+  }
+
+  refusesCommands(connection: Connection): boolean {
+    return fake(connection).refusesCommands;
   }
 
   destroy(connection: Connection): void {
