@@ -4,6 +4,7 @@ import type { ConfigSource, DbSwitchConfig } from '../../config/config.js';
 import { CONFIG, CONFIG_SOURCES } from '../../config/tokens.js';
 import { DirectRoute } from '../../connect/direct-route.js';
 import { sslOptionsFor } from '../../connect/tls-policy.js';
+import type { SslOptions } from '../../driver/mysql2.js';
 import { LoginSource } from '../../credentials/login-source.js';
 import { DbProvider, type AuthReport, type ProvidedConnection, type RouteHop, type ToolEndpoint, type Transport } from '../../db-provider.js';
 import { LOGGER, type Logger } from '../../logging/logger.js';
@@ -26,9 +27,17 @@ export class BasicProvider extends DbProvider {
     @inject(CONFIG_SOURCES) sources: ReadonlyMap<string, ConfigSource>,
   ) {
     super();
-    this.#route = new DirectRoute(config.db, sslOptionsFor(config.db.tls, config.db.tlsCaPath));
+    this.#route = new DirectRoute(config.db, this.tlsOptions(config));
     this.#logins = new LoginSource(config, aws, logger, sources);
     this.#auth = config.db.auth;
+  }
+
+  /**
+   * The TLS of every connection: `DB_TLS` as configured. Called once, by the constructor (so an
+   * override must use nothing but `config`).
+   */
+  protected tlsOptions(config: DbSwitchConfig): SslOptions | undefined {
+    return sslOptionsFor(config.db.tls, config.db.tlsCaPath);
   }
 
   connect(): Promise<ProvidedConnection> {
