@@ -8,8 +8,8 @@ import type { RequestHandler, SessionSource } from './http-slices.js';
 /**
  * Puts a {@link DbSession} on `req.db` for each request. The session borrows a connection on its
  * first statement only (a route that never queries costs nothing) and is given back exactly
- * once: released when the response is complete, or aborted when the client closed the connection
- * first. An abort cancels the statement still running, on the server too (KILL QUERY), and the
+ * once: released when the handler ends the response (res.end()), or aborted when the client
+ * closed the connection first. An abort cancels the statement still running, on the server too (KILL QUERY), and the
  * handler awaiting it gets ECANCELLED; a statement after the abort gets ESESSION_RELEASED. Mount
  * {@link dbErrorHandler} after the routes to keep those out of the error log.
  *
@@ -45,12 +45,12 @@ export function dbMiddleware(db: SessionSource): RequestHandler {
 }
 
 /**
- * Calls `ended` once, when the response is complete (true) or its connection closed before
- * that (false). Checks first: an earlier middleware may have awaited something while the client
- * went away, and 'close' is emitted only once.
+ * Calls `ended` once: when the handler ended the response (true), or when the connection closed
+ * before that (false). Checks first: an earlier middleware may have awaited something while the
+ * client went away, and 'close' is emitted only once.
  */
 function onResponseEnd(res: ServerResponse, ended: (complete: boolean) => void): void {
-  if (res.writableFinished) {
+  if (res.writableEnded) {
     ended(true);
     return;
   }
@@ -58,18 +58,28 @@ function onResponseEnd(res: ServerResponse, ended: (complete: boolean) => void):
     ended(false);
     return;
   }
-  // 'finish': the whole response is handed to the OS; the connection goes back at once, a tick
-  // before 'close'. 'close' alone: the client left first. (Not req's 'close': since Node 16 it
-  // fires as soon as the request body has been read.)
-  const onFinish = (): void => {
+  let done = false;
+  const once = (complete: boolean): void => {
+    if (done) return;
+    done = true;
     res.off('close', onClose);
-    ended(true);
+    ended(complete);
   };
+  // At res.end() (which res.json() and res.send() call, and a pipe at its end) the handler has
+  // produced the whole response: the connection goes back then, not an event-loop turn later at
+  // 'finish' (once the OS took the bytes). Under load that turn held each connection several
+  // times as long as its statement. An own property shadows the prototype's end(), as
+  // compression and on-headers do. 'close' first: the client left before the response was ended.
+  // (Not req's 'close': since Node 16 it fires as soon as the request body has been read.)
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]): ServerResponse => {
+    const result = end(...args);
+    once(true);
+    return result;
+  }) as ServerResponse['end'];
   const onClose = (): void => {
-    res.off('finish', onFinish);
-    ended(res.writableFinished);
+    once(res.writableEnded);
   };
-  res.once('finish', onFinish);
   res.once('close', onClose);
 }
 
