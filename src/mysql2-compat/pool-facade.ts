@@ -2,9 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { Pool, PoolConnection } from 'mysql2';
 import type { Pool as PromisePool } from 'mysql2/promise';
 import type { GiveUpReason } from '../db-session.js';
-import { createQueryCommand, escape, escapeId, format, isFatal, promisePool } from '../driver/mysql2.js';
+import { escape, escapeId, format, promisePool } from '../driver/mysql2.js';
 import { DbSwitchError } from '../errors.js';
 import { ConnectionFacade, queryWithDefaults, type LendableConnection, type QueryDefaults } from './connection-facade.js';
+import { executeOnPool, queryOnPool, type Callback } from './pool-statements.js';
 
 /** Where the facade borrows connections: the Db's pool. */
 export interface ConnectionLending<C extends LendableConnection> {
@@ -21,8 +22,6 @@ export interface PoolFacadeOptions {
   /** Called by end(), after the facade stopped lending (dbswitch/mysql2 closes its own Db). */
   readonly onEnd?: () => Promise<void>;
 }
-
-type Callback = (err: unknown, ...results: unknown[]) => void;
 
 /**
  * A mysql2-compatible pool (callback API, and `.promise()` for the promise one) whose
@@ -77,60 +76,16 @@ export class PoolFacade<C extends LendableConnection> extends EventEmitter {
 
   /** Runs one statement on a connection of its own, released afterwards; the command is returned at once. */
   query(sql: unknown, values?: unknown, callback?: Callback): unknown {
-    const [args, done] = splitCallback(values, callback);
-    const command = createQueryCommand(queryWithDefaults(sql, this.#options.queryDefaults), args, done, this.config.connectionConfig);
-    this.getConnection((err, connection) => {
-      if (err !== null || connection === undefined) {
-        if (command.onResult !== undefined) command.onResult(err);
-        else command.emit('error', err);
-        return;
-      }
-      // mysql2 ends no command whose connection was lost (its callback gets the fatal error):
-      // the connection is given back then too, as closed.
-      let given = false;
-      const giveBack = (fatal: boolean): void => {
-        if (given) return;
-        given = true;
-        if (fatal) connection.destroy();
-        else releaseAfterCommand(connection);
-      };
-      command.once('end', () => {
-        giveBack(false);
-      });
-      const onResult = command.onResult;
-      if (onResult !== undefined) {
-        command.onResult = (error, ...results) => {
-          try {
-            onResult(error, ...results);
-          } finally {
-            if (isFatal(error)) giveBack(true);
-          }
-        };
-      }
-      connection.query(command as never);
-    });
-    return command;
+    return queryOnPool((done) => {
+      this.getConnection(done);
+    }, queryWithDefaults(sql, this.#options.queryDefaults), values, callback, this.config.connectionConfig);
   }
 
   /** Runs one prepared statement on a connection of its own, released afterwards. */
   execute(sql: unknown, values?: unknown, callback?: Callback): void {
-    const [args, done] = splitCallback(values, callback);
-    this.getConnection((err, connection) => {
-      if (err !== null || connection === undefined) {
-        done?.(err);
-        return;
-      }
-      const finish: Callback = (error, ...results) => {
-        try {
-          done?.(error, ...results);
-        } finally {
-          if (isFatal(error)) connection.destroy();
-          else releaseAfterCommand(connection);
-        }
-      };
-      if (args === undefined) (connection.execute as (sql: unknown, cb: Callback) => void)(sql, finish);
-      else (connection.execute as (sql: unknown, values: unknown, cb: Callback) => void)(sql, args, finish);
-    });
+    executeOnPool((done) => {
+      this.getConnection(done);
+    }, sql, values, callback);
   }
 
   /** Stops lending; waits for connections given back meanwhile. The Db stays open. */
@@ -188,22 +143,6 @@ export class PoolFacade<C extends LendableConnection> extends EventEmitter {
     const returning = this.#lending.giveBack(conn, reason).finally(() => this.#returning.delete(returning));
     this.#returning.add(returning);
   }
-}
-
-/**
- * Releases once mysql2 is done with the command that just answered: while its callback and 'end'
- * run, mysql2 still holds it as the connection's current command, and a connection given back
- * then would look busy to the pool, which would KILL what it takes for a running statement.
- */
-function releaseAfterCommand(connection: PoolConnection): void {
-  process.nextTick(() => {
-    connection.release();
-  });
-}
-
-/** mysql2's (sql, values, callback) and (sql, callback). */
-function splitCallback(values: unknown, callback: Callback | undefined): [unknown, Callback | undefined] {
-  return typeof values === 'function' ? [undefined, values as Callback] : [values, callback];
 }
 
 /** Calls back outside any promise chain, as mysql2 does: an exception in it is the caller's. */

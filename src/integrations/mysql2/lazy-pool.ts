@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Pool, PoolConnection } from 'mysql2';
 import type { Pool as PromisePool } from 'mysql2/promise';
-import { createQueryCommand, escape, escapeId, format, isFatal, promisePool, type QueryCommand } from '../../driver/mysql2.js';
+import { escape, escapeId, format, promisePool } from '../../driver/mysql2.js';
+import { executeOnPool, queryOnPool, type Callback } from '../../mysql2-compat/pool-statements.js';
 import { DbSwitchError } from '../../errors.js';
-
-type Callback = (err: unknown, ...results: unknown[]) => void;
 
 /** Where a lazy pool's connections come from, and what its end() gives back. */
 export interface PoolSource {
@@ -58,51 +57,16 @@ export class LazyPool extends EventEmitter {
 
   /** Runs one statement on a connection of its own; the command is returned at once (`.stream()`). */
   query(sql: unknown, values?: unknown, callback?: Callback): unknown {
-    const [args, done] = typeof values === 'function' ? [undefined, values as Callback] : [values, callback];
-    const command = createQueryCommand(sql, args, done, this.config.connectionConfig);
-    this.getConnection((err, connection) => {
-      if (err !== null || connection === undefined) {
-        fail(command, err);
-        return;
-      }
-      const giveBack = givingBack(connection);
-      command.once('end', () => {
-        giveBack(undefined);
-      });
-      // mysql2 ends no command whose connection was lost: its callback gets the fatal error.
-      const onResult = command.onResult;
-      if (onResult !== undefined) {
-        command.onResult = (error, ...results) => {
-          try {
-            onResult(error, ...results);
-          } finally {
-            if (isFatal(error)) giveBack(error);
-          }
-        };
-      }
-      connection.query(command as never);
-    });
-    return command;
+    return queryOnPool((done) => {
+      this.getConnection(done);
+    }, sql, values, callback, this.config.connectionConfig);
   }
 
   /** Runs one prepared statement on a connection of its own. */
   execute(sql: unknown, values?: unknown, callback?: Callback): void {
-    const [args, done] = typeof values === 'function' ? [undefined, values as Callback] : [values, callback];
-    this.getConnection((err, connection) => {
-      if (err !== null || connection === undefined) {
-        done?.(err);
-        return;
-      }
-      const giveBack = givingBack(connection);
-      const finish: Callback = (error, ...results) => {
-        try {
-          done?.(error, ...results);
-        } finally {
-          giveBack(error);
-        }
-      };
-      (connection.execute as (sql: unknown, values: unknown, cb: Callback) => void)(sql, args ?? [], finish);
-    });
+    executeOnPool((done) => {
+      this.getConnection(done);
+    }, sql, values, callback);
   }
 
   /**
@@ -152,27 +116,4 @@ export class LazyPool extends EventEmitter {
   get _closed(): boolean {
     return this.#ended !== undefined;
   }
-}
-
-/**
- * Gives a connection back once: destroyed after a fatal error; else released after mysql2 is done
- * with the command (it still holds it as current while its callback and 'end' run, and the pool
- * would take it for busy and kill the statement).
- */
-function givingBack(connection: PoolConnection): (error: unknown) => void {
-  let given = false;
-  return (error) => {
-    if (given) return;
-    given = true;
-    if (isFatal(error)) connection.destroy();
-    else
-      process.nextTick(() => {
-        connection.release();
-      });
-  };
-}
-
-function fail(command: QueryCommand, err: unknown): void {
-  if (command.onResult !== undefined) command.onResult(err);
-  else command.emit('error', err);
 }
