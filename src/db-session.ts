@@ -34,9 +34,10 @@ export interface ConnectionLender<C extends LentConnection = LentConnection> {
   acquire(): Promise<C>;
   /**
    * Takes a connection back, giving up what still runs on it (with the error for `reason`,
-   * default: released) and cleaning up its state.
+   * default: released) and cleaning up its state. Resolves when done; undefined when that was
+   * at once (the common case, which allocates nothing).
    */
-  giveBack(conn: C, reason?: GiveUpReason): Promise<void>;
+  giveBack(conn: C, reason?: GiveUpReason): Promise<void> | undefined;
 }
 
 /** Why a caller stopped waiting for a statement. */
@@ -323,8 +324,10 @@ export class DbSession<C extends LentConnection = LentConnection> implements Asy
           ),
         }
       : { name: 'unborrowed' };
-    const returning = this.#lender.giveBack(conn).finally(() => this.#returning.delete(returning));
-    this.#returning.add(returning);
+    const returning = this.#lender.giveBack(conn);
+    if (returning === undefined) return;
+    const tracked = returning.finally(() => this.#returning.delete(tracked));
+    this.#returning.add(tracked);
   }
 
   async #giveBack(phase: SessionPhase<C>, reason: GiveUpReason): Promise<void> {

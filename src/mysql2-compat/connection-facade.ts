@@ -12,10 +12,12 @@ export interface LendableConnection {
   destroy(why: string): void;
 }
 
-/** What the facade does when its user calls release() or destroy(). */
+/** What the facade does when its user calls release() or destroy() during a lease. */
 export interface LeaseEnd {
   release(): void;
   destroy(): void;
+  /** A statement of the ORM's failed with a fatal error: the connection is dead. */
+  lost(): void;
 }
 
 /** mysql2 options that concern how results are read: a query on the facade carries them. */
@@ -34,89 +36,108 @@ export class ConnectionFacade {
   /** What the ORM holds: a Proxy over the real connection, shaped as mysql2's pool connection. */
   readonly object: PoolConnection;
   readonly #real: Connection;
-  readonly #lost: () => void;
+  readonly #leaseEnd: LeaseEnd;
+  readonly #defaults: QueryDefaults | undefined;
   /** Commands without a callback sent during this lease and not ended yet, with the streams made of them. */
   readonly #unfinished = new Set<{ readonly command: CommandEvents; readonly streams: Set<Readable> }>();
-  #lease: LeaseEnd | undefined;
+  /** The functions the Proxy hands out, made once per property: an ORM reads them on every statement. */
+  readonly #methods = new Map<PropertyKey, (...args: unknown[]) => unknown>();
+  #lent = false;
   #config: Record<string, unknown> | undefined;
 
   /**
-   * `lost` is called when a statement of the ORM's failed with a fatal error: the connection is
-   * dead. mysql2 tells only that statement's callback (no 'error' or 'end' on the connection when
-   * the callback took it, or over TLS), so without this the pool would lend it again.
+   * `leaseEnd` says what release() and destroy() do, and what happens when a statement of the
+   * ORM's failed with a fatal error: mysql2 tells only that statement's callback (no 'error' or
+   * 'end' on the connection when the callback took it, or over TLS), so without it the pool would
+   * lend the dead connection again.
    */
-  constructor(real: Connection, defaults: QueryDefaults | undefined, lost: () => void = () => undefined) {
+  constructor(real: Connection, defaults: QueryDefaults | undefined, leaseEnd: LeaseEnd) {
     this.#real = real;
-    this.#lost = lost;
-    const withDefaults = (options: unknown): unknown => queryWithDefaults(options, defaults);
+    this.#defaults = defaults;
+    this.#leaseEnd = leaseEnd;
     // The real connection stands in for a pool connection: the traps below add what it lacks.
     const connection: object = real;
     this.object = new Proxy(connection as PoolConnection, {
       get: (target, property) => {
-        switch (property) {
-          case 'release':
-            return () => {
-              this.#end()?.release();
-            };
-          case 'destroy':
-            return () => {
-              this.#end()?.destroy();
-            };
-          case 'end':
-            // As mysql2's pool connection does (without gracefulEnd): end() gives it back, never
-            // closes it. Drizzle's iterator ends its pooled connection so.
-            return (callback?: unknown) => {
-              this.#end()?.release();
-              if (typeof callback === 'function') (callback as () => void)();
-            };
-          case Symbol.dispose:
-            return () => {
-              this.#end()?.release();
-            };
-          case 'promise':
-            return () => promisePoolConnection(this.object);
-          case 'config':
-            this.#config ??= sanitized(target.config as unknown as Record<string, unknown>);
-            return this.#config;
-          default:
-            break;
+        if (property === 'config') {
+          this.#config ??= sanitized(target.config as unknown as Record<string, unknown>);
+          return this.#config;
         }
+        const made = this.#methods.get(property);
+        if (made !== undefined) return made;
         const value: unknown = Reflect.get(target, property, target);
-        if (typeof value !== 'function') return value;
-        const method = value as (...args: unknown[]) => unknown;
-        if (property === 'on' || property === 'once' || property === 'off' || property === 'removeListener' || property === 'addListener') {
-          return (...args: unknown[]) => method.apply(target, args);
-        }
-        return (...args: unknown[]): unknown => {
-          if (this.#lease === undefined) throw released(String(property));
-          if ((property === 'query' || property === 'execute') && args.length > 0) {
-            args[0] = withDefaults(args[0]);
-            const last = args.length - 1;
-            const callback = args[last];
-            if (typeof callback === 'function') args[last] = this.#watchingFatal(callback as StatementCallback);
-            else if (!madeWithCallback(args[0])) return this.#watchedWithoutCallback(() => method.apply(target, args));
-          }
-          return method.apply(target, args);
-        };
+        const method = this.#method(property, value);
+        if (method === undefined) return value;
+        this.#methods.set(property, method);
+        return method;
       },
     });
   }
 
-  /** The connection is lent to the ORM now; `end` says what release() and destroy() do. */
-  lend(end: LeaseEnd): void {
-    this.#lease = end;
+  /** What the Proxy returns for `property` (whose value on the real connection is `value`); undefined for a plain value. */
+  #method(property: PropertyKey, value: unknown): ((...args: unknown[]) => unknown) | undefined {
+    switch (property) {
+      case 'release':
+      case Symbol.dispose:
+        return () => {
+          if (this.#end()) this.#leaseEnd.release();
+        };
+      case 'destroy':
+        return () => {
+          if (this.#end()) this.#leaseEnd.destroy();
+        };
+      case 'end':
+        // As mysql2's pool connection does (without gracefulEnd): end() gives it back, never
+        // closes it. Drizzle's iterator ends its pooled connection so.
+        return (callback?: unknown) => {
+          if (this.#end()) this.#leaseEnd.release();
+          if (typeof callback === 'function') (callback as () => void)();
+        };
+      case 'promise':
+        return () => promisePoolConnection(this.object);
+      default:
+        break;
+    }
+    if (typeof value !== 'function') return undefined;
+    const real = this.#real;
+    const method = value as (...args: unknown[]) => unknown;
+    if (property === 'on' || property === 'once' || property === 'off' || property === 'removeListener' || property === 'addListener') {
+      return (...args: unknown[]) => method.apply(real, args);
+    }
+    if (property === 'query' || property === 'execute') {
+      return (...args: unknown[]): unknown => {
+        if (!this.#lent) throw released(property);
+        if (args.length > 0) {
+          args[0] = queryWithDefaults(args[0], this.#defaults);
+          const last = args.length - 1;
+          const callback = args[last];
+          if (typeof callback === 'function') args[last] = this.#watchingFatal(callback as StatementCallback);
+          else if (!madeWithCallback(args[0])) return this.#watchedWithoutCallback(() => method.apply(real, args));
+        }
+        return method.apply(real, args);
+      };
+    }
+    return (...args: unknown[]): unknown => {
+      if (!this.#lent) throw released(String(property));
+      return method.apply(real, args);
+    };
+  }
+
+  /** The connection is lent to the ORM now, until its release() or destroy(). */
+  lend(): void {
+    this.#lent = true;
   }
 
   get lent(): boolean {
-    return this.#lease !== undefined;
+    return this.#lent;
   }
 
-  /** Ends the lease (once): later calls on the connection fail. */
-  #end(): LeaseEnd | undefined {
-    const lease = this.#lease;
-    this.#lease = undefined;
-    if (lease !== undefined) this.#abandonUnfinished();
-    return lease;
+  /** Ends the lease (once): later calls on the connection fail. True when it was lent. */
+  #end(): boolean {
+    if (!this.#lent) return false;
+    this.#lent = false;
+    if (this.#unfinished.size > 0) this.#abandonUnfinished();
+    return true;
   }
 
   /**
@@ -135,11 +156,12 @@ export class ConnectionFacade {
 
   /** The ORM's callback, and then, when the error was fatal, the connection reported lost. */
   #watchingFatal(callback: StatementCallback): StatementCallback {
-    return (err, ...results) => {
+    // mysql2 calls back with at most (err, rows, fields).
+    return (err, rows, fields) => {
       try {
-        callback(err, ...results);
+        callback(err, rows, fields);
       } finally {
-        if (isFatal(err)) this.#lost();
+        if (isFatal(err)) this.#leaseEnd.lost();
       }
     };
   }

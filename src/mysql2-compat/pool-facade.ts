@@ -10,7 +10,8 @@ import { executeOnPool, queryOnPool, type Callback } from './pool-statements.js'
 /** Where the facade borrows connections: the Db's pool. */
 export interface ConnectionLending<C extends LendableConnection> {
   acquire(): Promise<C>;
-  giveBack(conn: C, reason?: GiveUpReason): Promise<void>;
+  /** Resolves once the connection is taken care of; undefined when that was done at once. */
+  giveBack(conn: C, reason?: GiveUpReason): Promise<void> | undefined;
 }
 
 /** How a facade is made. */
@@ -55,16 +56,7 @@ export class PoolFacade<C extends LendableConnection> extends EventEmitter {
     this.#lending.acquire().then(
       (conn) => {
         const facade = this.#facadeFor(conn);
-        facade.lend({
-          release: () => {
-            this.#giveBack(conn, undefined);
-            this.emit('release', facade.object);
-          },
-          destroy: () => {
-            conn.destroy('the application destroyed it');
-            this.#giveBack(conn, undefined);
-          },
-        });
+        facade.lend();
         this.emit('acquire', facade.object);
         deliver(callback, null, facade.object);
       },
@@ -131,17 +123,29 @@ export class PoolFacade<C extends LendableConnection> extends EventEmitter {
     const known = this.#facades.get(conn);
     if (known?.epoch === conn.epoch) return known.facade;
     // A new connection, or one whose session state was reset: to the ORM, a new connection.
-    const facade = new ConnectionFacade(conn.connection, this.#options.queryDefaults, () => {
-      conn.destroy('the connection broke under a statement of the ORM');
+    const facade: ConnectionFacade = new ConnectionFacade(conn.connection, this.#options.queryDefaults, {
+      release: () => {
+        this.#giveBack(conn);
+        this.emit('release', facade.object);
+      },
+      destroy: () => {
+        conn.destroy('the application destroyed it');
+        this.#giveBack(conn);
+      },
+      lost: () => {
+        conn.destroy('the connection broke under a statement of the ORM');
+      },
     });
     this.#facades.set(conn, { epoch: conn.epoch, facade });
     this.emit('connection', facade.object);
     return facade;
   }
 
-  #giveBack(conn: C, reason: GiveUpReason | undefined): void {
-    const returning = this.#lending.giveBack(conn, reason).finally(() => this.#returning.delete(returning));
-    this.#returning.add(returning);
+  #giveBack(conn: C): void {
+    const returning = this.#lending.giveBack(conn);
+    if (returning === undefined) return;
+    const tracked = returning.finally(() => this.#returning.delete(tracked));
+    this.#returning.add(tracked);
   }
 }
 

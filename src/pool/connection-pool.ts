@@ -6,9 +6,9 @@ import type { Logger } from '../logging/create-logger.js';
 import { cleanUp, setUpNewConnection, type SessionSetup } from './connection-setup.js';
 import { mysql2Driver, type ConnectionDriver } from './connection-driver.js';
 import { ControlConnection } from './control-connection.js';
-import { PendingAcquire } from './pending-acquire.js';
 import { PooledConnection } from './pooled-connection.js';
 import type { StateHints } from './session-state.js';
+import { WaitingQueue } from './waiting-queue.js';
 
 /** Pool settings; see `pool.*` and `db.*` in the configuration for their meaning and defaults. */
 export interface PoolOptions extends SessionSetup {
@@ -74,7 +74,12 @@ export class ConnectionPool implements ConnectionLender<PooledConnection> {
   /** Every live connection: idle, leased, or being cleaned up. */
   readonly #all = new Set<PooledConnection>();
   readonly #leased = new Set<PooledConnection>();
-  readonly #pending: PendingAcquire<PooledConnection>[] = [];
+  /** Sessions waiting for a connection; each one's lease ends when it fails. */
+  readonly #waiting = new WaitingQueue<PooledConnection>(() => {
+    const error = this.#acquireTimeoutError();
+    this.#endLease();
+    return error;
+  });
   /** Closes under way; they still count against `max` until the server has let go. */
   readonly #closing = new Set<Promise<void>>();
   /** Opens under way (for sessions that wait); suspend and close wait for them. */
@@ -106,7 +111,7 @@ export class ConnectionPool implements ConnectionLender<PooledConnection> {
       idle: this.#idle.length,
       leased: this.#leases,
       opening: this.#opening,
-      waiting: this.#pending.length,
+      waiting: this.#waiting.length,
     };
   }
 
@@ -123,17 +128,22 @@ export class ConnectionPool implements ConnectionLender<PooledConnection> {
 
   /** Lends a live connection: an idle one (pinged if it sat long), a new one, or the next one released. */
   acquire(): Promise<PooledConnection> {
-    // The common case, without a single await: an idle connection fresh enough to need no ping.
+    // The common cases, without a single await. Under load, nothing is idle and the session
+    // queues at once; a connection given back goes straight to it (#deliver).
     const phase = this.#phase.name;
-    const top = this.#idle.at(-1);
-    if ((phase === 'active' || phase === 'lingering') && top?.alive === true) {
+    if (phase === 'active' || phase === 'lingering' || phase === 'draining') {
+      const top = this.#idle.at(-1);
+      if (top === undefined) {
+        this.#borrowing();
+        this.#leases++;
+        return this.#queue(Date.now() + this.#options.acquireTimeoutMs);
+      }
       const idleFor = Date.now() - top.idleSince;
-      if (idleFor < this.#options.pingAfterIdleMs && idleFor < SETTLE_IDLE_MS && Date.now() < top.expiresAt) {
+      if (top.alive && idleFor < this.#options.pingAfterIdleMs && idleFor < SETTLE_IDLE_MS && Date.now() < top.expiresAt) {
         this.#borrowing();
         this.#idle.pop();
         this.#leases++;
-        this.#leased.add(top);
-        top.hold();
+        this.#lend(top);
         return Promise.resolve(top);
       }
     }
@@ -153,33 +163,48 @@ export class ConnectionPool implements ConnectionLender<PooledConnection> {
     this.#leases++;
     // One deadline for the whole wait: pre-pings, queueing and opening a connection.
     const deadline = Date.now() + this.#options.acquireTimeoutMs;
+    let conn: PooledConnection | undefined;
     try {
-      const conn = await this.#checkout(deadline);
-      if (!this.#lending()) {
-        this.#retire(conn, true);
-        throw closedError();
-      }
-      this.#leased.add(conn);
-      conn.hold();
-      return conn;
+      conn = await this.#checkoutIdle(deadline);
     } catch (err) {
       this.#endLease();
       throw err;
     }
+    if (conn === undefined) return this.#queue(deadline);
+    if (!this.#lending()) {
+      this.#retire(conn, true);
+      this.#endLease();
+      throw closedError();
+    }
+    this.#lend(conn);
+    return conn;
+  }
+
+  /** The session holds `conn` from now on. */
+  #lend(conn: PooledConnection): void {
+    this.#leased.add(conn);
+    conn.hold();
+  }
+
+  /** Queues a session (its lease counted already) and opens a connection for it when `max` allows. */
+  #queue(deadline: number): Promise<PooledConnection> {
+    const connection = this.#waiting.wait(deadline);
+    this.#openForWaiters();
+    return connection;
   }
 
   /**
    * Takes back a connection a session is done with: stops what still runs on it, cleans up its
    * session state, and lends it to the next session or keeps it idle; closes it when it cannot
-   * be trusted. Resolves when done.
+   * be trusted. Resolves when done; undefined when done at once.
    */
-  giveBack(conn: PooledConnection, reason: GiveUpReason = { kind: 'released' }): Promise<void> {
+  giveBack(conn: PooledConnection, reason: GiveUpReason = { kind: 'released' }): Promise<void> | undefined {
     // The common case, at once: nothing runs, nothing changed, not expired.
     if (conn.quiet && Date.now() < conn.expiresAt && conn.state.cleanup(this.#options.resetOnRelease, this.#options.database !== undefined).kind === 'none') {
       this.#leased.delete(conn);
       this.#deliver(conn);
       this.#endLease();
-      return Promise.resolve();
+      return undefined;
     }
     return this.#giveBackSlowly(conn, reason);
   }
@@ -223,7 +248,8 @@ export class ConnectionPool implements ConnectionLender<PooledConnection> {
     return done;
   }
 
-  async #checkout(deadline: number): Promise<PooledConnection> {
+  /** An idle connection fit to lend (pinged when it sat long), or undefined when none is left. */
+  async #checkoutIdle(deadline: number): Promise<PooledConnection | undefined> {
     for (let conn = this.#idle.pop(); conn !== undefined; conn = this.#idle.pop()) {
       if (!conn.alive) continue;
       if (Date.now() - conn.idleSince >= SETTLE_IDLE_MS) {
@@ -247,13 +273,7 @@ export class ConnectionPool implements ConnectionLender<PooledConnection> {
       }
       if (await this.#ping(conn, Math.min(this.#options.pingTimeoutMs, deadline - now))) return conn;
     }
-    const pending = new PendingAcquire<PooledConnection>(Math.max(0, deadline - Date.now()), (late) => {
-      this.#removePending(late);
-      late.reject(this.#acquireTimeoutError());
-    });
-    this.#pending.push(pending);
-    this.#openForWaiters();
-    return pending.promise;
+    return undefined;
   }
 
   async #ping(conn: PooledConnection, timeoutMs: number): Promise<boolean> {
@@ -283,7 +303,7 @@ export class ConnectionPool implements ConnectionLender<PooledConnection> {
    * instead of a new one.
    */
   #openForWaiters(): void {
-    while (this.#pending.length > this.#opening + this.#returning && this.#capacityUsed() < this.#options.max && this.#lending()) {
+    while (this.#waiting.length > this.#opening + this.#returning && this.#capacityUsed() < this.#options.max && this.#lending()) {
       this.#opening++;
       const opening: Promise<void> = this.#open()
         .then(
@@ -294,7 +314,7 @@ export class ConnectionPool implements ConnectionLender<PooledConnection> {
           (err: unknown) => {
             this.#opening--;
             // The session that waits longest learns why; the others get their own attempt.
-            this.#pending.shift()?.reject(err);
+            if (this.#waiting.failFirst(err)) this.#endLease();
             this.#openForWaiters();
           },
         )
@@ -335,9 +355,10 @@ export class ConnectionPool implements ConnectionLender<PooledConnection> {
       this.#retire(conn, false);
       return;
     }
-    for (let pending = this.#pending.shift(); pending !== undefined; pending = this.#pending.shift()) {
-      // The acquire that gets it holds it from then on (acquire() calls hold()).
-      if (pending.resolve(conn)) return;
+    if (this.#waiting.length > 0) {
+      this.#lend(conn);
+      this.#waiting.serve(conn);
+      return;
     }
     if (phase === 'draining') {
       // Nobody waits for it, and only the sessions in flight may still ask: not kept.
@@ -348,11 +369,6 @@ export class ConnectionPool implements ConnectionLender<PooledConnection> {
     conn.idleSince = Date.now();
     this.#idle.push(conn);
     this.#scheduleReap();
-  }
-
-  #removePending(pending: PendingAcquire<PooledConnection>): void {
-    const index = this.#pending.indexOf(pending);
-    if (index !== -1) this.#pending.splice(index, 1);
   }
 
   /** Says what the wait was spent on: sessions holding every connection, or a server slow to answer. */
@@ -445,7 +461,7 @@ export class ConnectionPool implements ConnectionLender<PooledConnection> {
       clearTimeout(timer);
     }
     this.#phase = { name: 'closing', done: this.#phase.name === 'draining' ? this.#phase.done : Promise.resolve() };
-    for (const pending of this.#pending.splice(0)) pending.reject(closedError());
+    for (let failed = this.#waiting.failAll(closedError()); failed > 0; failed--) this.#endLease();
     if (this.#leased.size > 0) {
       this.#logger.warn({ leased: this.#leased.size }, `closing with sessions still in flight after ${timeoutMs} ms; cancelling their statements`);
       await Promise.all(

@@ -48,6 +48,24 @@ describe('knexConfig(db, extra)', () => {
     await k.destroy();
   });
 
+  it('runs afterCreate once per connection, as knex does, when the hook leaves the session as it was', async () => {
+    const db = await openDb(database, { DB_POOL_MAX: '1' });
+    const seen: number[] = [];
+    const afterCreate: KnexAfterCreate = (connection, done) => {
+      seen.push(connection.threadId);
+      connection.query('SELECT 1', (err) => {
+        done(err);
+      });
+    };
+    const k = knex(knexConfig(db, { pool: { afterCreate } }));
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(((await k.raw('SELECT CONNECTION_ID() AS id')) as [{ id: number }[]])[0][0]?.id);
+    // One physical connection throughout, set up once.
+    expect(new Set(ids).size).toBe(1);
+    expect(seen).toEqual([ids[0]]);
+    await k.destroy();
+  });
+
   it('destroy() waits for the connections knex has out, then stops lending; the Db stays open, and initialize() lends again', async () => {
     const db = await openDb(database);
     const k = knex(knexConfig(db));

@@ -55,6 +55,8 @@ export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
     /** Connections afterCreate ran on (one object per physical connection and reset epoch). */
     private readonly dbswitchPrepared = new WeakSet<PoolConnection>();
     private dbswitchDestroyed = false;
+    /** The Db's pool as a mysql2 pool, made once (again only if something ended it). */
+    private dbswitchPool: Pool | undefined;
     private dbswitchAllReleased: (() => void) | undefined;
 
     constructor(config: Knex.Config) {
@@ -72,8 +74,7 @@ export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
       if (this.dbswitchDestroyed) {
         throw new DbSwitchError('ECLOSED', 'knex.destroy() was called on this knex instance; knex.initialize() lends again (the Db itself stays open until db.close())');
       }
-      // db.pool() at every acquire: the facade another ORM ended is replaced, while the Db is open.
-      const connection = await borrow(source.pool());
+      const connection = await borrow(this.dbswitchLendingPool());
       if (!this.dbswitchPrepared.has(connection)) {
         try {
           await this.checkVersion?.(connection);
@@ -87,6 +88,12 @@ export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
       }
       this.dbswitchLent.add(connection);
       return connection;
+    }
+
+    /** One facade for this knex: its connection objects, and so afterCreate's bookkeeping, last across acquires. */
+    private dbswitchLendingPool(): Pool {
+      if (this.dbswitchPool === undefined || (this.dbswitchPool as { _closed?: boolean })._closed === true) this.dbswitchPool = source.pool();
+      return this.dbswitchPool;
     }
 
     releaseConnection(connection: PoolConnection): Promise<void> {
@@ -108,7 +115,7 @@ export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
 
     /** `.timeout(ms, { cancel: true })`: KILL QUERY from another connection of the pool. */
     async cancelQuery(connectionToKill: PoolConnection): Promise<void> {
-      const pool = source.pool().promise();
+      const pool = this.dbswitchLendingPool().promise();
       await pool.query('KILL QUERY ?', [connectionToKill.threadId]);
     }
 

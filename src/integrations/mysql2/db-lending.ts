@@ -1,4 +1,4 @@
-import type { Connection, PoolConnection } from 'mysql2';
+import type { Connection, Pool, PoolConnection } from 'mysql2';
 import type { Db } from '../../db/db.js';
 import { format } from '../../driver/mysql2.js';
 import type { ConnectionLending } from '../../mysql2-compat/pool-facade.js';
@@ -19,6 +19,12 @@ export function lendingOver(db: () => Promise<Db>, timezone: string | undefined)
   // One object per connection object of db.pool(), which gives a new one per physical
   // connection and reset epoch: the facade above then sees a new connection too.
   const known = new WeakMap<PoolConnection, BorrowedConnection>();
+  // One facade over the Db's pool, made again only for another Db or once it was ended.
+  let facade: { readonly db: Db; readonly pool: Pool } | undefined;
+  const poolOf = (current: Db): Pool => {
+    if (facade?.db !== current || (facade.pool as { _closed?: boolean })._closed === true) facade = { db: current, pool: current.pool() };
+    return facade.pool;
+  };
   const wrap = (borrowed: PoolConnection): BorrowedConnection => {
     let conn = known.get(borrowed);
     if (conn === undefined) {
@@ -37,7 +43,7 @@ export function lendingOver(db: () => Promise<Db>, timezone: string | undefined)
   };
   return {
     async acquire() {
-      const pool = (await db()).pool();
+      const pool = poolOf(await db());
       return new Promise<BorrowedConnection>((resolve, reject) => {
         pool.getConnection((err, borrowed) => {
           if (err !== null) reject(err);
@@ -48,7 +54,7 @@ export function lendingOver(db: () => Promise<Db>, timezone: string | undefined)
     giveBack(conn) {
       // After destroy() this is a no-op: the lease has ended already.
       conn.borrowed.release();
-      return Promise.resolve();
+      return undefined;
     },
   };
 }

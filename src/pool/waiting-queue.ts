@@ -1,0 +1,105 @@
+/** One session waiting for a connection, with the deadline of its whole wait (epoch ms). */
+interface Waiter<C> {
+  readonly deadline: number;
+  readonly resolve: (conn: C) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * The sessions waiting for a connection, served first come, first served, each until its own
+ * deadline. One timer watches the earliest deadline for the whole queue: a pool under load queues
+ * nearly every checkout, and a timer armed and cleared per checkout would cost more than the rest
+ * of the hand-over. The timer holds the process while someone waits (a script waiting for a
+ * connection must not exit under itself) and lets it go when nobody does.
+ */
+export class WaitingQueue<C> {
+  readonly #waiters: Waiter<C>[] = [];
+  readonly #expire: () => unknown;
+  #timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (epoch ms). */
+  #timerAt = Number.POSITIVE_INFINITY;
+
+  /**
+   * `expire` is called for each waiter whose deadline passed, once it has left the queue, and
+   * returns the error that waiter gets.
+   */
+  constructor(expire: () => unknown) {
+    this.#expire = expire;
+  }
+
+  get length(): number {
+    return this.#waiters.length;
+  }
+
+  /** Queues a session until a connection is handed to it, it fails, or `deadline` passes. */
+  wait(deadline: number): Promise<C> {
+    return new Promise<C>((resolve, reject) => {
+      this.#waiters.push({ deadline, resolve, reject });
+      this.#watch(deadline);
+    });
+  }
+
+  /** Hands `conn` to the session that waits longest; false when nobody waits. */
+  serve(conn: C): boolean {
+    const waiter = this.#waiters.shift();
+    if (waiter === undefined) return false;
+    this.#settled();
+    waiter.resolve(conn);
+    return true;
+  }
+
+  /** Fails the session that waits longest; false when nobody waits. */
+  failFirst(err: unknown): boolean {
+    const waiter = this.#waiters.shift();
+    if (waiter === undefined) return false;
+    this.#settled();
+    waiter.reject(err);
+    return true;
+  }
+
+  /** Fails every waiting session; returns how many there were. */
+  failAll(err: unknown): number {
+    const waiters = this.#waiters.splice(0);
+    this.#settled();
+    for (const waiter of waiters) waiter.reject(err);
+    return waiters.length;
+  }
+
+  /** A waiter joined: the timer holds the process again, and fires by its deadline. */
+  #watch(deadline: number): void {
+    if (this.#timer !== undefined && deadline >= this.#timerAt) {
+      this.#timer.ref();
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#timerAt = deadline;
+    this.#timer = setTimeout(() => {
+      this.#onTimer();
+    }, Math.max(0, deadline - Date.now()));
+  }
+
+  /** A waiter left: when it was the last, the timer no longer holds the process (it stays armed, harmless). */
+  #settled(): void {
+    if (this.#waiters.length === 0) this.#timer?.unref();
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    const expired: Waiter<C>[] = [];
+    for (let i = 0; i < this.#waiters.length; ) {
+      const waiter = this.#waiters[i] as Waiter<C>;
+      if (waiter.deadline <= now) {
+        expired.push(waiter);
+        this.#waiters.splice(i, 1);
+      } else {
+        next = Math.min(next, waiter.deadline);
+        i++;
+      }
+    }
+    if (Number.isFinite(next)) this.#watch(next);
+    for (const waiter of expired) waiter.reject(this.#expire());
+  }
+}
