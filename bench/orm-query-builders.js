@@ -64,6 +64,28 @@ function knexOn(orm) {
   return { run: () => orm.select(orm.raw('1 AS one')), close: () => orm.destroy() };
 }
 
+/**
+ * The run's own noise floor: Kysely on one mysql2 pool against Kysely on another, identical one.
+ * Any ratio but 1.00 here is what this machine adds to the ratios below.
+ * @param {Database} database
+ */
+async function control(database) {
+  const pools = [1, 2].map(() => mysql.createPool({ ...database, connectionLimit: CONNECTIONS, supportBigNumbers: true }));
+  const [first, second] = pools.map((pool) => kyselyOn(pool));
+  try {
+    if (first === undefined || second === undefined) throw new Error('two pools');
+    const medians = await compare(
+      { 'mysql2 pool A': first.run, 'mysql2 pool B': second.run },
+      { 'Kysely SELECT 1, concurrency 16 (ops/s)': (run) => throughput(run, CONCURRENCY) },
+    );
+    console.log(`\n### Control: the same contender twice (this run's noise)\n\n${table(medians, ['mysql2 pool A', 'mysql2 pool B'])}`);
+    return medians;
+  } finally {
+    await Promise.all([first?.close(), second?.close()]);
+    await Promise.all(pools.map((pool) => endPool(pool)));
+  }
+}
+
 /** @param {mysql.Pool} pool */
 function endPool(pool) {
   return new Promise((resolve) => {
@@ -88,6 +110,7 @@ export async function benchQueryBuilders(database, bastion) {
   /** @type {Record<string, Record<'basic' | 'ssh', Record<string, Record<string, number>>>>} */
   const results = {};
   try {
+    results['control'] = { basic: await control(database), ssh: {} };
     for (const builder of BUILDERS) {
       const basicDb = await createDb({ env: basicEnv, cwd: bastion.dir });
       const sshDb = await createDb({ env: sshEnv, cwd: bastion.dir });
