@@ -54,9 +54,20 @@ export function errorLevel(err: unknown): string | undefined {
   return typeof level === 'string' ? level : undefined;
 }
 
-/** A new ed25519 key pair in OpenSSH formats, in memory. */
+/** Bound on key generation attempts; each fails with probability 1/256 (see generateEd25519). */
+const KEYGEN_ATTEMPTS = 8;
+
+/**
+ * A new ed25519 key pair in OpenSSH formats, in memory. ssh2 1.17 strips the leading zero bytes
+ * of the public key it generates (mscdex/ssh2#1513), so one key in 256 is malformed and ssh2
+ * itself refuses it at connect ("Malformed OpenSSH private key"). Such a pair is generated again.
+ */
 export async function generateEd25519(comment: string): Promise<{ publicKey: string; privateKey: string }> {
   const { utils } = await ssh2();
-  const pair = utils.generateKeyPairSync('ed25519', { comment });
-  return { publicKey: pair.public, privateKey: pair.private };
+  for (let attempt = 1; ; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519', { comment });
+    if (attempt === KEYGEN_ATTEMPTS || (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error))) {
+      return { publicKey: pair.public, privateKey: pair.private };
+    }
+  }
 }

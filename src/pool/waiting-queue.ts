@@ -41,20 +41,16 @@ export class WaitingQueue<C> {
 
   /** Hands `conn` to the session that waits longest; false when nobody waits. */
   serve(conn: C): boolean {
-    const waiter = this.#waiters.shift();
-    if (waiter === undefined) return false;
-    this.#settled();
-    waiter.resolve(conn);
-    return true;
+    const waiter = this.#takeFirst();
+    waiter?.resolve(conn);
+    return waiter !== undefined;
   }
 
   /** Fails the session that waits longest; false when nobody waits. */
   failFirst(err: unknown): boolean {
-    const waiter = this.#waiters.shift();
-    if (waiter === undefined) return false;
-    this.#settled();
-    waiter.reject(err);
-    return true;
+    const waiter = this.#takeFirst();
+    waiter?.reject(err);
+    return waiter !== undefined;
   }
 
   /** Fails every waiting session; returns how many there were. */
@@ -63,6 +59,12 @@ export class WaitingQueue<C> {
     this.#settled();
     for (const waiter of waiters) waiter.reject(err);
     return waiters.length;
+  }
+
+  #takeFirst(): Waiter<C> | undefined {
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) this.#settled();
+    return waiter;
   }
 
   /** A waiter joined: the timer holds the process again, and fires by its deadline. */

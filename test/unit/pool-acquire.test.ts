@@ -124,9 +124,9 @@ describe('acquire', () => {
     expect((acquired.error as Error).message).toMatch(/a new connection was still being opened/);
   });
 
-  // Regression (fixed in src/pool/connection-pool.ts #checkout): pre-pings run before the PendingAcquire (and
-  // its deadline) exists, each bounded only by pingTimeoutMs; here the caller waits 30 s and is
-  // then told "no database connection within 10000 ms".
+  // Regression (fixed in src/pool/connection-pool.ts #checkoutIdle): pre-pings ran before the
+  // wait for a connection (and its deadline) began, each bounded only by pingTimeoutMs; here the
+  // caller waited 30 s and was then told "no database connection within 10000 ms".
   it('bounds the whole wait by pool.acquireTimeoutMs, pre-pings of dead idle connections included', async () => {
     const h = poolHarness({ acquireTimeoutMs: 10_000, pingTimeoutMs: 10_000, pingAfterIdleMs: 5_000, lingerMs: 86_400_000 });
     const a = await h.pool.acquire();
