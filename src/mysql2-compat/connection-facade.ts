@@ -40,8 +40,11 @@ export class ConnectionFacade {
   readonly #defaults: QueryDefaults | undefined;
   /** Commands without a callback sent during this lease and not ended yet, with the streams made of them. */
   readonly #unfinished = new Set<{ readonly command: CommandEvents; readonly streams: Set<Readable> }>();
-  /** The functions the Proxy hands out, made once per property: an ORM reads them on every statement. */
-  readonly #methods = new Map<PropertyKey, (...args: unknown[]) => unknown>();
+  /**
+   * The functions the Proxy hands out, made once per property and real value: an ORM reads them
+   * on every statement, and mysql2 replaces some on the instance (addCommand once closed).
+   */
+  readonly #methods = new Map<PropertyKey, { readonly source: unknown; readonly method: (...args: unknown[]) => unknown }>();
   #lent = false;
   #config: Record<string, unknown> | undefined;
 
@@ -63,12 +66,12 @@ export class ConnectionFacade {
           this.#config ??= sanitized(target.config as unknown as Record<string, unknown>);
           return this.#config;
         }
-        const made = this.#methods.get(property);
-        if (made !== undefined) return made;
         const value: unknown = Reflect.get(target, property, target);
+        const made = this.#methods.get(property);
+        if (made !== undefined && made.source === value) return made.method;
         const method = this.#method(property, value);
         if (method === undefined) return value;
-        this.#methods.set(property, method);
+        this.#methods.set(property, { source: value, method });
         return method;
       },
     });

@@ -53,10 +53,12 @@ export class WaitingQueue<C> {
     return waiter !== undefined;
   }
 
-  /** Fails every waiting session; returns how many there were. */
+  /** Fails every waiting session (the pool closes); the timer goes too. Returns how many there were. */
   failAll(err: unknown): number {
     const waiters = this.#waiters.splice(0);
-    this.#settled();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
     for (const waiter of waiters) waiter.reject(err);
     return waiters.length;
   }
