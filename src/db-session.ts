@@ -29,6 +29,20 @@ export interface LentConnection {
   run(request: StatementRequest): Promise<[unknown, FieldPacket[]]>;
 }
 
+/**
+ * Hears how a borrow ended: `(null, conn)` once a connection is lent, `(err)` when none will be.
+ * Called once; it must not throw (it may run inside another caller's give-back).
+ */
+export type BorrowCallback<C> = (err: unknown, conn?: C) => void;
+
+/** A BorrowCallback that settles a promise (`new Promise((resolve, reject) => borrow(settling(resolve, reject)))`). */
+export function settling<C>(resolve: (conn: C) => void, reject: (err: unknown) => void): BorrowCallback<C> {
+  return (err, conn) => {
+    if (conn === undefined) reject(err);
+    else resolve(conn);
+  };
+}
+
 /** Where sessions borrow connections from (the Db's pool). */
 export interface ConnectionLender<C extends LentConnection = LentConnection> {
   acquire(): Promise<C>;

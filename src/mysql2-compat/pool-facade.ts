@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Pool, PoolConnection } from 'mysql2';
 import type { Pool as PromisePool } from 'mysql2/promise';
-import type { GiveUpReason } from '../db-session.js';
+import type { BorrowCallback, GiveUpReason } from '../db-session.js';
 import { escape, escapeId, format, promisePool } from '../driver/mysql2.js';
 import { DbSwitchError } from '../errors.js';
 import { ConnectionFacade, queryWithDefaults, type LendableConnection, type QueryDefaults } from './connection-facade.js';
@@ -9,7 +9,8 @@ import { executeOnPool, queryOnPool, type Callback } from './pool-statements.js'
 
 /** Where the facade borrows connections: the Db's pool. */
 export interface ConnectionLending<C extends LendableConnection> {
-  acquire(): Promise<C>;
+  /** Lends a connection to `done`, which may run synchronously and must not throw. */
+  borrow(done: BorrowCallback<C>): void;
   /** Resolves once the connection is taken care of; undefined when that was done at once. */
   giveBack(conn: C, reason?: GiveUpReason): Promise<void> | undefined;
 }
@@ -53,17 +54,17 @@ export class PoolFacade<C extends LendableConnection> extends EventEmitter {
       deliver(callback, new DbSwitchError('ECLOSED', 'getConnection() after end() on this pool; db.pool() gives a new one while the Db is open'));
       return;
     }
-    this.#lending.acquire().then(
-      (conn) => {
-        const facade = this.#facadeFor(conn);
-        facade.lend();
-        this.emit('acquire', facade.object);
-        deliver(callback, null, facade.object);
-      },
-      (err: unknown) => {
+    // A callback all the way from the pool: under load every checkout waits for a release, and
+    // a promise in between would cost a microtask and two allocations per query.
+    this.#lending.borrow((err, conn) => {
+      if (conn === undefined) {
         deliver(callback, err);
-      },
-    );
+        return;
+      }
+      const facade = this.#facadeFor(conn);
+      facade.lend();
+      process.nextTick(handOver, this, callback, facade.object);
+    });
   }
 
   /** Runs one statement on a connection of its own, released afterwards; the command is returned at once. */
@@ -137,7 +138,8 @@ export class PoolFacade<C extends LendableConnection> extends EventEmitter {
       },
     });
     this.#facades.set(conn, { epoch: conn.epoch, facade });
-    this.emit('connection', facade.object);
+    // Before 'acquire', as mysql2 does; on the next tick like it, outside the pool's work.
+    process.nextTick(() => this.emit('connection', facade.object));
     return facade;
   }
 
@@ -147,6 +149,16 @@ export class PoolFacade<C extends LendableConnection> extends EventEmitter {
     const tracked = returning.finally(() => this.#returning.delete(tracked));
     this.#returning.add(tracked);
   }
+}
+
+/**
+ * What mysql2's pool does on the next tick once a connection is lent: 'acquire', then the
+ * caller's callback, outside the pool's own work (a listener or callback that throws is the
+ * caller's exception, never a half-done give-back).
+ */
+function handOver(pool: EventEmitter, callback: (err: null, connection: PoolConnection) => void, connection: PoolConnection): void {
+  pool.emit('acquire', connection);
+  callback(null, connection);
 }
 
 /** Calls back outside any promise chain, as mysql2 does: an exception in it is the caller's. */

@@ -53,6 +53,8 @@ export class PooledConnection implements LentConnection {
   expiresAt = Number.POSITIVE_INFINITY;
   /** When it last went idle (epoch ms); drives pre-ping and idle reaping. */
   idleSince = Date.now();
+  /** Whether the pool has lent it to a session (the pool's bookkeeping, as the two above). */
+  lent = false;
   /**
    * Stands for the connection's session state since it was last made clean: replaced by every
    * reset. A mysql2-compatible facade keys its connection objects on it, so an ORM's

@@ -1,8 +1,9 @@
+import type { BorrowCallback } from '../db-session.js';
+
 /** One session waiting for a connection, with the deadline of its whole wait (epoch ms). */
 interface Waiter<C> {
   readonly deadline: number;
-  readonly resolve: (conn: C) => void;
-  readonly reject: (err: unknown) => void;
+  readonly done: BorrowCallback<C>;
 }
 
 /**
@@ -31,25 +32,23 @@ export class WaitingQueue<C> {
     return this.#waiters.length;
   }
 
-  /** Queues a session until a connection is handed to it, it fails, or `deadline` passes. */
-  wait(deadline: number): Promise<C> {
-    return new Promise<C>((resolve, reject) => {
-      this.#waiters.push({ deadline, resolve, reject });
-      this.#watch(deadline);
-    });
+  /** Queues a session until a connection is handed to it, it fails, or `deadline` passes; `done` hears which. */
+  wait(deadline: number, done: BorrowCallback<C>): void {
+    this.#waiters.push({ deadline, done });
+    this.#watch(deadline);
   }
 
   /** Hands `conn` to the session that waits longest; false when nobody waits. */
   serve(conn: C): boolean {
     const waiter = this.#takeFirst();
-    waiter?.resolve(conn);
+    waiter?.done(null, conn);
     return waiter !== undefined;
   }
 
   /** Fails the session that waits longest; false when nobody waits. */
   failFirst(err: unknown): boolean {
     const waiter = this.#takeFirst();
-    waiter?.reject(err);
+    waiter?.done(err);
     return waiter !== undefined;
   }
 
@@ -59,7 +58,7 @@ export class WaitingQueue<C> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
-    for (const waiter of waiters) waiter.reject(err);
+    for (const waiter of waiters) waiter.done(err);
     return waiters.length;
   }
 
@@ -104,6 +103,6 @@ export class WaitingQueue<C> {
       }
     }
     if (Number.isFinite(next)) this.#watch(next);
-    for (const waiter of expired) waiter.reject(this.#expire());
+    for (const waiter of expired) waiter.done(this.#expire());
   }
 }

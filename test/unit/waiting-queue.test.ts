@@ -2,11 +2,19 @@
 // served, each failed at its own deadline by one timer for the whole queue, which holds the
 // process only while someone waits.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { settling } from '../../src/db-session.js';
 import { WaitingQueue } from '../../src/pool/waiting-queue.js';
 
 afterEach(() => {
   vi.useRealTimers();
 });
+
+/** The queue's callback as a promise, for tests that await the outcome. */
+function waitIn<C>(queue: WaitingQueue<C>, deadline: number): Promise<C> {
+  return new Promise<C>((resolve, reject) => {
+    queue.wait(deadline, settling(resolve, reject));
+  });
+}
 
 /** Ref'd timers: what keeps the process alive. */
 function heldTimers(): number {
@@ -16,8 +24,8 @@ function heldTimers(): number {
 describe('WaitingQueue', () => {
   it('serves the sessions in the order they asked', async () => {
     const queue = new WaitingQueue<string>(() => new Error('late'));
-    const first = queue.wait(Date.now() + 1000);
-    const second = queue.wait(Date.now() + 1000);
+    const first = waitIn(queue, Date.now() + 1000);
+    const second = waitIn(queue, Date.now() + 1000);
     expect(queue.serve('a')).toBe(true);
     expect(queue.serve('b')).toBe(true);
     expect(queue.serve('c')).toBe(false);
@@ -35,10 +43,10 @@ describe('WaitingQueue', () => {
         (err: unknown) => settled.push(`${name} at ${Date.now()}: ${(err as Error).message}`),
       );
     };
-    track('slow', queue.wait(1000));
-    track('served', queue.wait(1200));
+    track('slow', waitIn(queue, 1000));
+    track('served', waitIn(queue, 1200));
     // A session that spent its time pre-pinging idle connections comes with an earlier deadline.
-    track('early', queue.wait(300));
+    track('early', waitIn(queue, 300));
     await vi.advanceTimersByTimeAsync(299);
     expect(settled).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
@@ -54,13 +62,13 @@ describe('WaitingQueue', () => {
   it('holds the process while a session waits, and not once nobody does', async () => {
     const before = heldTimers();
     const queue = new WaitingQueue<string>(() => new Error('late'));
-    const waiting = queue.wait(Date.now() + 60_000);
+    const waiting = waitIn(queue, Date.now() + 60_000);
     expect(heldTimers()).toBe(before + 1);
     queue.serve('conn');
     await waiting;
     expect(heldTimers()).toBe(before);
     // Waiting again holds it again, and failing everyone lets go.
-    const again = queue.wait(Date.now() + 60_000);
+    const again = waitIn(queue, Date.now() + 60_000);
     expect(heldTimers()).toBe(before + 1);
     expect(queue.failAll(new Error('closed'))).toBe(1);
     await expect(again).rejects.toThrow('closed');

@@ -42,14 +42,16 @@ export function lendingOver(db: () => Promise<Db>, timezone: string | undefined)
     return conn;
   };
   return {
-    async acquire() {
-      const pool = poolOf(await db());
-      return new Promise<BorrowedConnection>((resolve, reject) => {
-        pool.getConnection((err, borrowed) => {
-          if (err !== null) reject(err);
-          else resolve(wrap(borrowed));
-        });
-      });
+    borrow(done) {
+      db()
+        .then((current) => {
+          // Calls back on a later tick, outside this chain: `done` runs once, here or below.
+          poolOf(current).getConnection((err, borrowed) => {
+            if (err !== null) done(err);
+            else done(null, wrap(borrowed));
+          });
+        })
+        .catch(done);
     },
     giveBack(conn) {
       // After destroy() this is a no-op: the lease has ended already.
