@@ -62,11 +62,11 @@ export async function benchAws(sandbox, passwordUser, iamUser) {
   const basicDb = await open(basicEnv);
   const steadyBefore = signings;
   try {
-    const medians = await compare(
+    const measured = await compare(
       { aws: (sql) => awsDb.withSession((s) => s.query(sql)), 'basic over TLS': (sql) => basicDb.withSession((s) => s.query(sql)) },
       { 'SELECT 1, concurrency 16 (ops/s)': (run) => throughput(run, 16) },
     );
-    console.log(`\n## aws\n\n${header()}\n\n${table(medians, ['aws', 'basic over TLS'])}`);
+    console.log(`\n## aws\n\n${header()}\n\n${table(measured, ['aws', 'basic over TLS'])}`);
     console.log(`\nSignings during the steady-state runs (10 pooled connections, one token lifetime): ${signings - steadyBefore}`);
   } finally {
     await awsDb.close();

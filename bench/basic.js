@@ -15,7 +15,7 @@ export async function benchBasic(database, cwd) {
   });
   const pool = mysql.createPool({ ...database, connectionLimit: 10, supportBigNumbers: true });
   try {
-    const medians = await compare(
+    const measured = await compare(
       { dbswitch: (sql) => db.withSession((s) => s.query(sql)), mysql2: (sql) => pool.query(sql) },
       {
         'SELECT 1, concurrency 1 (ops/s)': (run) => throughput(run, 1),
@@ -23,7 +23,7 @@ export async function benchBasic(database, cwd) {
         '20 MB result (ms)': (run) => fetchMs(run, 'SELECT * FROM big'),
       },
     );
-    console.log(`\n## basic\n\n${header()}\n\n${table(medians, ['dbswitch', 'mysql2'])}`);
+    console.log(`\n## basic\n\n${header()}\n\n${table(measured, ['dbswitch', 'mysql2'])}`);
   } finally {
     await db.close();
     await pool.end();

@@ -31,7 +31,7 @@ export async function benchExpress(database, cwd) {
   try {
     const ports = await ready(server);
     const names = ['dbswitch/express', 'mysql2 pool.query', 'mysql2 connection per request'];
-    const medians = await compare(
+    const measured = await compare(
       {
         'dbswitch/express': () => get(agent, ports.dbswitch),
         'mysql2 pool.query': () => get(agent, ports.mysql2),
@@ -44,7 +44,7 @@ export async function benchExpress(database, cwd) {
       },
     );
     console.log(
-      `\n## express\n\n${header()}; pools of ${POOL_SIZE}; the apps in one child process, the HTTP client (node:http, keep-alive) in this one\n\n${table(medians, names)}`,
+      `\n## express\n\n${header()}; pools of ${POOL_SIZE}; the apps in one child process, the HTTP client (node:http, keep-alive) in this one\n\n${table(measured, names)}`,
     );
   } finally {
     agent.destroy();

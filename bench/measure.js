@@ -44,15 +44,15 @@ export function median(values) {
 
 /**
  * Runs each measurement for each contender, ROUNDS times in rotating order (so warm-up and
- * drift favour no one), and returns the medians.
+ * drift favour no one), and returns every round's figure: `[title][contender][round]`.
  * @param {Record<string, Runner>} contenders
  * @param {Record<string, (run: Runner) => Promise<number>>} measurements
- * @returns {Promise<Record<string, Record<string, number>>>}
+ * @returns {Promise<Measured>}
  */
 export async function compare(contenders, measurements) {
   const names = Object.keys(contenders);
   for (const run of Object.values(contenders)) await throughput(run, 16);
-  /** @type {Record<string, Record<string, number[]>>} */
+  /** @type {Measured} */
   const samples = {};
   for (let round = 0; round < ROUNDS; round++) {
     const order = names.map((_, i) => names[(i + round) % names.length] ?? '');
@@ -64,33 +64,33 @@ export async function compare(contenders, measurements) {
       }
     }
   }
-  /** @type {Record<string, Record<string, number>>} */
-  const medians = {};
-  for (const [title, byName] of Object.entries(samples)) {
-    medians[title] = Object.fromEntries(Object.entries(byName).map(([name, values]) => [name, median(values)]));
-  }
-  return medians;
+  return samples;
 }
 
+/** @typedef {Record<string, Record<string, number[]>>} Measured */
+
 /**
- * A Markdown table: one row per measurement, one column per contender, and the ratio of the
- * first contender to each other (as relative speed: for times, lower is better).
- * @param {Record<string, Record<string, number>>} medians
+ * A Markdown table: one row per measurement, one column per contender (its median), and the
+ * first contender's speed relative to each other (for times, lower is better). A ratio is the
+ * median of the rounds' ratios, each between figures measured back to back: this VM drifts by
+ * more between rounds than two contenders differ within one.
+ * @param {Measured} measured
  * @param {string[]} names
  */
-export function table(medians, names) {
+export function table(measured, names) {
   const [ours, ...others] = names;
   const lines = [
     `| measurement | ${names.join(' | ')} | ${others.map((other) => `${ours ?? ''} / ${other}`).join(' | ')} |`,
     `|---|${names.map(() => '---:').join('|')}|${others.map(() => '---:').join('|')}|`,
   ];
-  for (const [title, byName] of Object.entries(medians)) {
-    const mine = byName[ours ?? ''] ?? Number.NaN;
+  for (const [title, byName] of Object.entries(measured)) {
+    const mine = byName[ours ?? ''] ?? [];
     const ratios = others.map((other) => {
-      const theirs = byName[other] ?? Number.NaN;
-      return (title.endsWith('(ms)') ? theirs / mine : mine / theirs).toFixed(2);
+      const theirs = byName[other] ?? [];
+      const perRound = mine.map((value, round) => (title.endsWith('(ms)') ? (theirs[round] ?? Number.NaN) / value : value / (theirs[round] ?? Number.NaN)));
+      return median(perRound).toFixed(2);
     });
-    lines.push(`| ${title} | ${names.map((name) => (byName[name] ?? Number.NaN).toFixed(0)).join(' | ')} | ${ratios.join(' | ')} |`);
+    lines.push(`| ${title} | ${names.map((name) => median(byName[name] ?? []).toFixed(0)).join(' | ')} | ${ratios.join(' | ')} |`);
   }
   return lines.join('\n');
 }

@@ -103,8 +103,8 @@ export async function benchPrisma(database, bastion) {
   const onDbSwitch = new PrismaClient({ adapter: new PrismaDbSwitch(db) });
   const onMariaDb = official(database.port);
   try {
-    const medians = await compare({ dbswitch: runner(onDbSwitch), '@prisma/adapter-mariadb': runner(onMariaDb) }, MEASUREMENTS);
-    console.log(`\n## Prisma 7, basic\n\n${header()}\n\n${table(medians, ['dbswitch', '@prisma/adapter-mariadb'])}`);
+    const measured = await compare({ dbswitch: runner(onDbSwitch), '@prisma/adapter-mariadb': runner(onMariaDb) }, MEASUREMENTS);
+    console.log(`\n## Prisma 7, basic\n\n${header()}\n\n${table(measured, ['dbswitch', '@prisma/adapter-mariadb'])}`);
   } finally {
     await onDbSwitch.$disconnect();
     await onMariaDb.$disconnect();
@@ -119,11 +119,11 @@ export async function benchPrisma(database, bastion) {
   const overSshL = official(forward.port);
   const direct = official(database.port);
   try {
-    const medians = await compare(
+    const measured = await compare(
       { 'dbswitch ssh': runner(overSsh), 'adapter-mariadb via ssh -L': runner(overSshL), 'adapter-mariadb direct': runner(direct) },
       MEASUREMENTS,
     );
-    console.log(`\n## Prisma 7, ssh\n\n${header()}\n\n${table(medians, ['dbswitch ssh', 'adapter-mariadb via ssh -L', 'adapter-mariadb direct'])}`);
+    console.log(`\n## Prisma 7, ssh\n\n${header()}\n\n${table(measured, ['dbswitch ssh', 'adapter-mariadb via ssh -L', 'adapter-mariadb direct'])}`);
   } finally {
     await overSsh.$disconnect();
     await overSshL.$disconnect();

@@ -74,12 +74,12 @@ async function control(database) {
   const [first, second] = pools.map((pool) => kyselyOn(pool));
   try {
     if (first === undefined || second === undefined) throw new Error('two pools');
-    const medians = await compare(
+    const measured = await compare(
       { 'mysql2 pool A': first.run, 'mysql2 pool B': second.run },
       { 'Kysely SELECT 1, concurrency 16 (ops/s)': (run) => throughput(run, CONCURRENCY) },
     );
-    console.log(`\n### Control: the same contender twice (this run's noise)\n\n${table(medians, ['mysql2 pool A', 'mysql2 pool B'])}`);
-    return medians;
+    console.log(`\n### Control: the same contender twice (this run's noise)\n\n${table(measured, ['mysql2 pool A', 'mysql2 pool B'])}`);
+    return measured;
   } finally {
     await Promise.all([first?.close(), second?.close()]);
     await Promise.all(pools.map((pool) => endPool(pool)));
@@ -107,7 +107,7 @@ export async function benchQueryBuilders(database, bastion) {
   const { env: sshEnv, knownHosts } = sshEnvFor(database, bastion, CONNECTIONS);
   const forward = await openSshL(database, bastion, knownHosts);
   console.log(`\n## query builders (goal: dbswitch >= 0.95x mysql2's own pool; dbswitch ssh >= 1.2x ssh -L)\n\n${header()}, pools of ${CONNECTIONS}`);
-  /** @type {Record<string, Record<'basic' | 'ssh', Record<string, Record<string, number>>>>} */
+  /** @type {Record<string, Record<'basic' | 'ssh', import('./measure.js').Measured>>} */
   const results = {};
   try {
     results['control'] = { basic: await control(database), ssh: {} };

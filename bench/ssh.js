@@ -23,7 +23,7 @@ export async function benchSsh(database, bastion) {
   const viaSshL = mysql.createPool({ ...database, port: forward.port, connectionLimit: CONNECTIONS, supportBigNumbers: true });
   const direct = mysql.createPool({ ...database, connectionLimit: CONNECTIONS, supportBigNumbers: true });
   try {
-    const medians = await compare(
+    const measured = await compare(
       {
         dbswitch: (sql) => db.withSession((s) => s.query(sql)),
         'raw ssh2': (sql) => raw.query(sql),
@@ -35,7 +35,7 @@ export async function benchSsh(database, bastion) {
         '20 MB result (ms)': (run) => fetchMs(run, 'SELECT * FROM big'),
       },
     );
-    console.log(`\n## ssh\n\n${header()}\n\n${table(medians, ['dbswitch', 'raw ssh2', 'ssh -L', 'direct'])}`);
+    console.log(`\n## ssh\n\n${header()}\n\n${table(measured, ['dbswitch', 'raw ssh2', 'ssh -L', 'direct'])}`);
   } finally {
     await db.close();
     await raw.close();

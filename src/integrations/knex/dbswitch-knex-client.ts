@@ -50,10 +50,13 @@ export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
   const database = source.config.db.database;
 
   class DbSwitchKnexClient extends Mysql2Client {
-    /** Connections lent to this knex and not yet released. */
-    private readonly dbswitchLent = new Set<PoolConnection>();
-    /** Connections afterCreate ran on (one object per physical connection and reset epoch). */
-    private readonly dbswitchPrepared = new WeakSet<PoolConnection>();
+    /**
+     * Connections afterCreate ran on (one object per physical connection and reset epoch), and
+     * whether each is lent to this knex now: a flag and a count, not a Set of the lent ones,
+     * which V8 would rebuild over and over under a checkout per query (see ConnectionPool).
+     */
+    private readonly dbswitchKnown = new WeakMap<PoolConnection, { lent: boolean }>();
+    private dbswitchLentCount = 0;
     private dbswitchDestroyed = false;
     /** The Db's pool as a mysql2 pool, made once (again only if something ended it). */
     private dbswitchPool: Pool | undefined;
@@ -75,7 +78,8 @@ export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
         throw new DbSwitchError('ECLOSED', 'knex.destroy() was called on this knex instance; knex.initialize() lends again (the Db itself stays open until db.close())');
       }
       const connection = await borrow(this.dbswitchLendingPool());
-      if (!this.dbswitchPrepared.has(connection)) {
+      let known = this.dbswitchKnown.get(connection);
+      if (known === undefined) {
         try {
           await this.checkVersion?.(connection);
           const afterCreate = this.config.pool?.afterCreate as KnexAfterCreate | undefined;
@@ -84,9 +88,11 @@ export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
           connection.destroy();
           throw err;
         }
-        this.dbswitchPrepared.add(connection);
+        known = { lent: false };
+        this.dbswitchKnown.set(connection, known);
       }
-      this.dbswitchLent.add(connection);
+      known.lent = true;
+      this.dbswitchLentCount++;
       return connection;
     }
 
@@ -97,14 +103,19 @@ export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
     }
 
     releaseConnection(connection: PoolConnection): Promise<void> {
-      if (this.dbswitchLent.delete(connection)) connection.release();
-      if (this.dbswitchLent.size === 0) this.dbswitchAllReleased?.();
+      const known = this.dbswitchKnown.get(connection);
+      if (known?.lent === true) {
+        known.lent = false;
+        this.dbswitchLentCount--;
+        connection.release();
+      }
+      if (this.dbswitchLentCount === 0) this.dbswitchAllReleased?.();
       return Promise.resolve();
     }
 
     async destroy(callback?: (err?: unknown) => void): Promise<void> {
       this.dbswitchDestroyed = true;
-      if (this.dbswitchLent.size > 0) {
+      if (this.dbswitchLentCount > 0) {
         await new Promise<void>((resolve) => {
           this.dbswitchAllReleased = resolve;
         });
