@@ -2,8 +2,11 @@
 // Query builders on dbswitch: Kysely, Drizzle and Knex each run their own `SELECT 1`-shaped query
 // at concurrency 16, on dbswitch's pool (db.pool(); dbswitch/knex for Knex) against the same ORM on
 // a mysql2 pool of its own (createPool, 10 connections), alternating in one run. Through ssh: the
-// same ORM on dbswitch's ssh provider against mysql2 through OpenSSH `ssh -L`.
+// same ORM on dbswitch's ssh provider against mysql2 through OpenSSH `ssh -L`. Each builder runs
+// in a child process of this file (`node bench/orm-query-builders.js <name>`, started by run.js).
 //   node bench/run.js orm    (after npm run build)
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Kysely, MysqlDialect, sql as kyselySql } from 'kysely';
 import { sql as drizzleSql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/mysql2';
@@ -95,52 +98,84 @@ function endPool(pool) {
   });
 }
 
+/** @typedef {Pick<import('#sandbox').SshSandbox, 'host' | 'port' | 'user' | 'dir' | 'clientKeyPath' | 'knownHostsLine'>} Bastion */
+
 /**
+ * Runs the control, then each query builder, each in a process of its own, as an application
+ * runs one ORM: in one process after the others, Knex read 0.87 of its own pool in two runs and
+ * 1.00 to 1.03 alone, an effect of the process's state, not of either contender.
  * @param {Database} database
- * @param {import('#sandbox').SshSandbox} bastion
+ * @param {Bastion} bastion
  */
 export async function benchQueryBuilders(database, bastion) {
+  console.log(`\n## query builders (goal: dbswitch >= 0.95x mysql2's own pool; dbswitch ssh >= 1.2x ssh -L)\n\n${header()}, pools of ${CONNECTIONS}, each in a process of its own`);
+  const { dir, host, port, user, clientKeyPath, knownHostsLine } = bastion;
+  const task = { database, bastion: { dir, host, port, user, clientKeyPath, knownHostsLine } };
+  for (const name of ['control', ...BUILDERS.map((builder) => builder.name)]) {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), name], {
+      env: { ...process.env, [TASK_ENV]: JSON.stringify(task) },
+      stdio: 'inherit',
+    });
+    const code = await /** @type {Promise<number | null>} */ (
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+      })
+    );
+    if (code !== 0) throw new Error(`the ${name} benchmark exited with ${String(code)}`);
+  }
+}
+
+/** Where the parent passes the database and the bastion to a child. */
+const TASK_ENV = 'DBSWITCH_BENCH_TASK';
+
+/**
+ * One query builder over basic and ssh, against its own mysql2 pool and over `ssh -L`.
+ * @param {QueryBuilder} builder
+ * @param {Database} database
+ * @param {Bastion} bastion
+ */
+async function benchOne(builder, database, bastion) {
   const basicEnv = {
     DB_HOST: database.host, DB_PORT: String(database.port), DB_USER: database.user, DB_PASSWORD: database.password, DB_NAME: database.database,
     DB_POOL_MAX: String(CONNECTIONS), DB_LOG_LEVEL: 'warn',
   };
   const { env: sshEnv, knownHosts } = sshEnvFor(database, bastion, CONNECTIONS);
   const forward = await openSshL(database, bastion, knownHosts);
-  console.log(`\n## query builders (goal: dbswitch >= 0.95x mysql2's own pool; dbswitch ssh >= 1.2x ssh -L)\n\n${header()}, pools of ${CONNECTIONS}`);
-  /** @type {Record<string, Record<'basic' | 'ssh', import('./measure.js').Measured>>} */
-  const results = {};
+  const basicDb = await createDb({ env: basicEnv, cwd: bastion.dir });
+  const sshDb = await createDb({ env: sshEnv, cwd: bastion.dir });
+  const direct = mysql.createPool({ ...database, connectionLimit: CONNECTIONS, supportBigNumbers: true });
+  const viaSshL = mysql.createPool({ ...database, port: forward.port, connectionLimit: CONNECTIONS, supportBigNumbers: true });
+  const contenders = {
+    dbswitch: builder.onDb(basicDb),
+    mysql2: builder.onPool(direct),
+    'dbswitch ssh': builder.onDb(sshDb),
+    'ssh -L': builder.onPool(viaSshL),
+  };
   try {
-    results['control'] = { basic: await control(database), ssh: {} };
-    for (const builder of BUILDERS) {
-      const basicDb = await createDb({ env: basicEnv, cwd: bastion.dir });
-      const sshDb = await createDb({ env: sshEnv, cwd: bastion.dir });
-      const direct = mysql.createPool({ ...database, connectionLimit: CONNECTIONS, supportBigNumbers: true });
-      const viaSshL = mysql.createPool({ ...database, port: forward.port, connectionLimit: CONNECTIONS, supportBigNumbers: true });
-      const contenders = {
-        dbswitch: builder.onDb(basicDb),
-        mysql2: builder.onPool(direct),
-        'dbswitch ssh': builder.onDb(sshDb),
-        'ssh -L': builder.onPool(viaSshL),
-      };
-      try {
-        const title = `${builder.name} SELECT 1, concurrency ${CONCURRENCY} (ops/s)`;
-        const basic = await compare(
-          { dbswitch: contenders.dbswitch.run, mysql2: contenders.mysql2.run },
-          { [title]: (run) => throughput(run, CONCURRENCY) },
-        );
-        const ssh = await compare(
-          { 'dbswitch ssh': contenders['dbswitch ssh'].run, 'ssh -L': contenders['ssh -L'].run },
-          { [title]: (run) => throughput(run, CONCURRENCY) },
-        );
-        results[builder.name] = { basic, ssh };
-        console.log(`\n### ${builder.name}\n\n${table(basic, ['dbswitch', 'mysql2'])}\n\n${table(ssh, ['dbswitch ssh', 'ssh -L'])}`);
-      } finally {
-        for (const contender of Object.values(contenders)) await contender.close();
-        await Promise.all([basicDb.close(), sshDb.close(), endPool(direct), endPool(viaSshL)]);
-      }
-    }
+    const title = `${builder.name} SELECT 1, concurrency ${CONCURRENCY} (ops/s)`;
+    const basic = await compare(
+      { dbswitch: contenders.dbswitch.run, mysql2: contenders.mysql2.run },
+      { [title]: (run) => throughput(run, CONCURRENCY) },
+    );
+    const ssh = await compare(
+      { 'dbswitch ssh': contenders['dbswitch ssh'].run, 'ssh -L': contenders['ssh -L'].run },
+      { [title]: (run) => throughput(run, CONCURRENCY) },
+    );
+    console.log(`\n### ${builder.name}\n\n${table(basic, ['dbswitch', 'mysql2'])}\n\n${table(ssh, ['dbswitch ssh', 'ssh -L'])}`);
   } finally {
+    for (const contender of Object.values(contenders)) await contender.close();
+    await Promise.all([basicDb.close(), sshDb.close(), endPool(direct), endPool(viaSshL)]);
     forward.close();
   }
-  return results;
+}
+
+// A child started by benchQueryBuilders: one builder (or the control), then exit.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const name = process.argv[2];
+  const task = /** @type {unknown} */ (JSON.parse(process.env[TASK_ENV] ?? '{}'));
+  const { database, bastion } = /** @type {{ database: Database; bastion: Bastion }} */ (task);
+  const builder = BUILDERS.find((candidate) => candidate.name === name);
+  if (name === 'control') await control(database);
+  else if (builder !== undefined) await benchOne(builder, database, bastion);
+  else throw new Error(`no query builder named ${String(name)}`);
 }

@@ -7,7 +7,7 @@ import { freePort } from '#sandbox';
 /** OpenSSH's `ssh -N -L port:db` to the bastion; resolves once the local port accepts. */
 export async function openSshL(
   /** @type {{ host: string; port: number }} */ database,
-  /** @type {import('#sandbox').SshSandbox} */ bastion,
+  /** @type {Pick<import('#sandbox').SshSandbox, 'host' | 'port' | 'user' | 'clientKeyPath'>} */ bastion,
   /** @type {string} */ knownHosts,
 ) {
   const port = await freePort();

@@ -48,7 +48,7 @@ export async function benchSsh(database, bastion) {
 /**
  * The ssh provider's settings to `database` through `bastion`, trusting its key.
  * @param {{ host: string; port: number; user: string; password: string; database: string }} database
- * @param {import('#sandbox').SshSandbox} bastion
+ * @param {Pick<import('#sandbox').SshSandbox, 'dir' | 'knownHostsLine' | 'host' | 'port' | 'user' | 'clientKeyPath'>} bastion
  * @param {number} connections
  */
 export function sshEnvFor(database, bastion, connections) {

@@ -155,8 +155,9 @@ export class ConnectionPool implements ConnectionLender<PooledConnection> {
         this.#queue(Date.now() + this.#options.acquireTimeoutMs, done);
         return;
       }
-      const idleFor = Date.now() - top.idleSince;
-      if (top.alive && idleFor < this.#options.pingAfterIdleMs && idleFor < SETTLE_IDLE_MS && Date.now() < top.expiresAt) {
+      const now = Date.now();
+      const idleFor = now - top.idleSince;
+      if (top.alive && idleFor < this.#options.pingAfterIdleMs && idleFor < SETTLE_IDLE_MS && now < top.expiresAt) {
         this.#borrowing();
         this.#idle.pop();
         this.#leases++;
