@@ -65,11 +65,16 @@ describe('db.pool() callbacks', () => {
     const db = await openDb(database, { DB_POOL_MAX: '1', DB_POOL_ACQUIRE_TIMEOUT_MS: '200' });
     const pool = db.pool();
     const held = await new Promise<PoolConnection>((resolve, reject) => {
-      pool.getConnection((err, conn) => (err === null ? resolve(conn) : reject(err)));
+      pool.getConnection((err, conn) => {
+        if (err === null) resolve(conn);
+        else reject(err);
+      });
     });
     const started = Date.now();
     const failed = await new Promise<unknown>((resolve) => {
-      pool.getConnection((err) => resolve(err));
+      pool.getConnection((err) => {
+        resolve(err);
+      });
     });
     expect(failed).toMatchObject({ code: 'EACQUIRE_TIMEOUT' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
