@@ -61,9 +61,12 @@ export class PoolFacade<C extends LendableConnection> extends EventEmitter {
         deliver(callback, err);
         return;
       }
-      const facade = this.#facadeFor(conn);
-      facade.lend();
-      process.nextTick(handOver, this, callback, facade.object);
+      const known = this.#facades.get(conn);
+      const fresh = known?.epoch !== conn.epoch;
+      // Lent on the next tick, not here: this may run inside the previous holder's release(),
+      // and the same object must not work for that holder's later calls (a second release(),
+      // a destroy() in a catch) as if they were the new borrower's.
+      process.nextTick(handOver, this, callback, fresh ? this.#newFacade(conn) : known.facade, fresh);
     });
   }
 
@@ -120,10 +123,8 @@ export class PoolFacade<C extends LendableConnection> extends EventEmitter {
     return this.#ended !== undefined;
   }
 
-  #facadeFor(conn: C): ConnectionFacade {
-    const known = this.#facades.get(conn);
-    if (known?.epoch === conn.epoch) return known.facade;
-    // A new connection, or one whose session state was reset: to the ORM, a new connection.
+  /** The object for a new connection, or one whose session state was reset: to the ORM, a new connection. */
+  #newFacade(conn: C): ConnectionFacade {
     const facade: ConnectionFacade = new ConnectionFacade(conn.connection, this.#options.queryDefaults, {
       release: () => {
         this.#giveBack(conn);
@@ -138,8 +139,6 @@ export class PoolFacade<C extends LendableConnection> extends EventEmitter {
       },
     });
     this.#facades.set(conn, { epoch: conn.epoch, facade });
-    // Before 'acquire', as mysql2 does; on the next tick like it, outside the pool's work.
-    process.nextTick(() => this.emit('connection', facade.object));
     return facade;
   }
 
@@ -152,13 +151,16 @@ export class PoolFacade<C extends LendableConnection> extends EventEmitter {
 }
 
 /**
- * What mysql2's pool does on the next tick once a connection is lent: 'acquire', then the
- * caller's callback, outside the pool's own work (a listener or callback that throws is the
- * caller's exception, never a half-done give-back).
+ * What mysql2's pool does on the next tick once a connection is lent: 'connection' for a new
+ * one (its listeners may run statements on it), 'acquire', then the caller's callback, outside
+ * the pool's own work (a listener or callback that throws is the caller's exception, never a
+ * half-done give-back).
  */
-function handOver(pool: EventEmitter, callback: (err: null, connection: PoolConnection) => void, connection: PoolConnection): void {
-  pool.emit('acquire', connection);
-  callback(null, connection);
+function handOver(pool: EventEmitter, callback: (err: null, connection: PoolConnection) => void, facade: ConnectionFacade, fresh: boolean): void {
+  facade.lend();
+  if (fresh) pool.emit('connection', facade.object);
+  pool.emit('acquire', facade.object);
+  callback(null, facade.object);
 }
 
 /** Calls back outside any promise chain, as mysql2 does: an exception in it is the caller's. */

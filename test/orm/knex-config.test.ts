@@ -3,7 +3,7 @@
 import knex from 'knex';
 import { describe, expect, it } from 'vitest';
 import { knexConfig, type KnexAfterCreate } from '../../src/integrations/knex/index.js';
-import { admin, eventually, openDb, useDatabase } from '../support/test-db.js';
+import { admin, eventually, openDb, settlesWithin, useDatabase } from '../support/test-db.js';
 
 const database = useDatabase('kdk_knex_config');
 
@@ -82,6 +82,29 @@ describe('knexConfig(db, extra)', () => {
     k.initialize();
     expect(((await k.raw('SELECT 2 AS two')) as unknown[])[0]).toEqual([{ two: 2 }]);
     await k.destroy();
+  });
+
+  // Regression: the connection came back still marked lent, was counted twice and released once,
+  // and destroy() waited forever.
+  it('counts once a connection given back past knex (its own release()): destroy() still finishes', async () => {
+    const db = await openDb(database, { DB_POOL_MAX: '1' });
+    const k = knex(knexConfig(db));
+    const client = k.client as { acquireConnection(): Promise<{ release(): void }>; releaseConnection(conn: unknown): Promise<void> };
+    (await client.acquireConnection()).release();
+    const again = await client.acquireConnection();
+    await client.releaseConnection(again);
+    expect(await settlesWithin(k.destroy(), 2000)).toBe(true);
+    expect(db.stats).toMatchObject({ leased: 0 });
+  });
+
+  it('lets destroy() be called twice while a connection is out: both calls finish once it is back', async () => {
+    const db = await openDb(database);
+    const k = knex(knexConfig(db));
+    const trx = await k.transaction();
+    const first = k.destroy();
+    const second = k.destroy();
+    await trx.commit();
+    expect(await settlesWithin(Promise.all([first, second]), 2000)).toBe(true);
   });
 
   it('.timeout(ms, { cancel: true }) kills the statement on the server', async () => {

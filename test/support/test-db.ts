@@ -80,6 +80,22 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000
   return check();
 }
 
+/** Whether `promise` settles (either way) within `ms`; the timer is cleared either way. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(resolve, ms, false);
+    }),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
 /** A pino logger at `level` whose lines the test can read. */
 export function capturedLogger(level = 'trace'): { logger: pino.Logger; lines: string[] } {
   const lines: string[] = [];

@@ -60,7 +60,8 @@ export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
     private dbswitchDestroyed = false;
     /** The Db's pool as a mysql2 pool, made once (again only if something ended it). */
     private dbswitchPool: Pool | undefined;
-    private dbswitchAllReleased: (() => void) | undefined;
+    /** destroy() calls waiting for the lent connections to come back (each call waits). */
+    private readonly dbswitchDrainWaiters: (() => void)[] = [];
 
     constructor(config: Knex.Config) {
       super(config);
@@ -91,8 +92,11 @@ export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
         known = { lent: false };
         this.dbswitchKnown.set(connection, known);
       }
-      known.lent = true;
-      this.dbswitchLentCount++;
+      // Already lent when it went back past releaseConnection (its own release()): counted once.
+      if (!known.lent) {
+        known.lent = true;
+        this.dbswitchLentCount++;
+      }
       return connection;
     }
 
@@ -109,7 +113,7 @@ export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
         this.dbswitchLentCount--;
         connection.release();
       }
-      if (this.dbswitchLentCount === 0) this.dbswitchAllReleased?.();
+      if (this.dbswitchLentCount === 0) for (const drained of this.dbswitchDrainWaiters.splice(0)) drained();
       return Promise.resolve();
     }
 
@@ -117,9 +121,8 @@ export function dbswitchKnexClient(source: KnexDbSource): typeof Knex.Client {
       this.dbswitchDestroyed = true;
       if (this.dbswitchLentCount > 0) {
         await new Promise<void>((resolve) => {
-          this.dbswitchAllReleased = resolve;
+          this.dbswitchDrainWaiters.push(resolve);
         });
-        this.dbswitchAllReleased = undefined;
       }
       callback?.();
     }
