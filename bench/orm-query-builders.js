@@ -81,7 +81,7 @@ async function control(database) {
       { 'mysql2 pool A': first.run, 'mysql2 pool B': second.run },
       { 'Kysely SELECT 1, concurrency 16 (ops/s)': (run) => throughput(run, CONCURRENCY) },
     );
-    console.log(`\n### Control: the same contender twice (this run's noise)\n\n${table(measured, ['mysql2 pool A', 'mysql2 pool B'])}`);
+    console.log(`\n### Control: the same contender twice (this run's noise)\n\n${header()}\n\n${table(measured, ['mysql2 pool A', 'mysql2 pool B'])}`);
     return measured;
   } finally {
     await Promise.all([first?.close(), second?.close()]);
@@ -108,7 +108,7 @@ function endPool(pool) {
  * @param {Bastion} bastion
  */
 export async function benchQueryBuilders(database, bastion) {
-  console.log(`\n## query builders (goal: dbswitch >= 0.95x mysql2's own pool; dbswitch ssh >= 1.2x ssh -L)\n\n${header()}, pools of ${CONNECTIONS}, each in a process of its own`);
+  console.log(`\n## query builders (goal: dbswitch >= 0.95x mysql2's own pool; dbswitch ssh >= 1.2x ssh -L)\n\nPools of ${CONNECTIONS}; each builder in a process of its own.`);
   const { dir, host, port, user, clientKeyPath, knownHostsLine } = bastion;
   const task = { database, bastion: { dir, host, port, user, clientKeyPath, knownHostsLine } };
   for (const name of ['control', ...BUILDERS.map((builder) => builder.name)]) {
@@ -161,7 +161,7 @@ async function benchOne(builder, database, bastion) {
       { 'dbswitch ssh': contenders['dbswitch ssh'].run, 'ssh -L': contenders['ssh -L'].run },
       { [title]: (run) => throughput(run, CONCURRENCY) },
     );
-    console.log(`\n### ${builder.name}\n\n${table(basic, ['dbswitch', 'mysql2'])}\n\n${table(ssh, ['dbswitch ssh', 'ssh -L'])}`);
+    console.log(`\n### ${builder.name}\n\n${header()}\n\n${table(basic, ['dbswitch', 'mysql2'])}\n\n${table(ssh, ['dbswitch ssh', 'ssh -L'])}`);
   } finally {
     for (const contender of Object.values(contenders)) await contender.close();
     await Promise.all([basicDb.close(), sshDb.close(), endPool(direct), endPool(viaSshL)]);

@@ -5,6 +5,7 @@
  * ssh) and 2 (half-closed channels piled up on the bastion in CLOSE-WAIT).
  */
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import type { RowDataPacket } from 'mysql2';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,6 +26,7 @@ import {
   waitForStatements,
   type Provider,
 } from '../support/faults.js';
+import { streamOf } from '../../src/driver/mysql2.js';
 import { eventually } from '../support/test-db.js';
 
 const server = sharedServer;
@@ -121,6 +123,42 @@ describe.each(PROVIDERS)('KILL CONNECTION (%s)', (provider) => {
     expect(await eventually(async () => (await processlist(server, login.user)).length === 0, 2000)).toBe(true);
     if (provider === 'ssh') expect(await eventually(async () => (await bastion.current.openConnections()) === 0, 2000)).toBe(true);
     tally.print(`${provider} KILL CONNECTION of a running SELECT SLEEP(30)`);
+  });
+
+  // mysql2 tells a network break under a command only that command's callback: the pool learns
+  // it from the observer at once, not when the session gives the connection back.
+  it('drops a connection whose carrier broke under a raw statement at once; the session goes on on a new one', async () => {
+    const db = await open(provider);
+    await connectionId(db);
+    let brokenId = 0;
+    let raw: unknown;
+    const next = await db.withSession(async (s) => {
+      const connection = await s.connect();
+      brokenId = connection.threadId;
+      raw = connection.query('SELECT SLEEP(0.5)').then(
+        () => 'not failed',
+        (err: unknown) => err,
+      );
+      await waitForStatements(server, login.user, 'SELECT SLEEP(0.5)');
+      const brokeAt = Date.now();
+      (streamOf(connection) as Duplex).destroy();
+      // the caller: the raw statement fails as lost, promptly; the pool dropped the connection
+      expect(await raw).toMatchObject({ code: 'PROTOCOL_CONNECTION_LOST', fatal: true });
+      expect(Date.now() - brokeAt).toBeLessThan(1000);
+      expect(db.stats.open).toBe(0);
+      const [[row]] = await s.query<RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
+      return Number(row?.['id']);
+    });
+    expect(next).not.toBe(brokenId);
+    expect(db.stats).toMatchObject({ open: 1, leased: 0 });
+    // the server: the broken connection's statement ends and its thread goes; nothing else runs
+    expect(await eventually(async () => (await processlist(server, login.user)).every((row) => row.ID !== brokenId), 3000)).toBe(true);
+    expect(await runningStatements(server, login.user)).toEqual([]);
+    // the bastion: no half-closed channel, the one SSH connection still up
+    if (provider === 'ssh') {
+      expect(await closeWaitAfter(bastion.current)).toBe(0);
+      expect(await bastion.current.openConnections()).toBe(1);
+    }
   });
 
   it(`leaves no half-closed channel after ${ROUNDS} rounds of killing idle (control included) and in-flight connections`, async () => {
