@@ -148,6 +148,10 @@ interface CommandInternals {
   readonly sql?: unknown;
   readonly query?: unknown;
   readonly next?: ((...args: unknown[]) => unknown) | null;
+  /** The states, methods of the command's class, that read an OK packet when one comes. */
+  readonly resultsetHeader?: unknown;
+  readonly pingResponse?: unknown;
+  readonly resetConnectionResponse?: unknown;
 }
 
 interface PacketInternals {
@@ -157,13 +161,15 @@ interface PacketInternals {
   eofStatusFlags(): number;
 }
 
+// Function-typed properties, not methods: observeConnection keeps the originals and calls them
+// with the connection as `this`.
 interface ConnectionInternals {
   _command: CommandInternals | null | undefined;
-  handlePacket(packet: PacketInternals | undefined): void;
-  addCommand(command: CommandInternals): unknown;
+  handlePacket: (this: ConnectionInternals, packet: PacketInternals | undefined) => void;
+  addCommand: (this: ConnectionInternals, command: CommandInternals) => unknown;
   /** Where every fatal error goes (network, protocol, server closing): it tells the queued commands, then closes. */
-  _notifyError(err: unknown): void;
-  _addCommandClosedState(command: CommandInternals): unknown;
+  _notifyError: (this: ConnectionInternals, err: unknown) => void;
+  _addCommandClosedState: (this: ConnectionInternals, command: CommandInternals) => unknown;
 }
 
 const COMMAND_KINDS: Readonly<Record<string, CommandKind>> = {
@@ -176,8 +182,16 @@ const COMMAND_KINDS: Readonly<Record<string, CommandKind>> = {
   CloseStatement: 'close-statement',
 };
 
-/** The states of mysql2's commands in which the next packet, when it starts with 0x00, is an OK packet. */
-const OK_STATES = new Set(['resultsetHeader', 'pingResponse', 'resetConnectionResponse']);
+/**
+ * Whether the next packet of `command`, when it starts with 0x00, is an OK packet: mysql2's
+ * commands are state machines whose state is the method that reads the next packet. Compared by
+ * identity, not by name: this runs for every packet that starts with 0x00.
+ */
+function expectsOkPacket(command: CommandInternals | null | undefined): boolean {
+  const next = command?.next;
+  if (next === undefined || next === null) return false;
+  return next === command?.resultsetHeader || next === command?.pingResponse || next === command?.resetConnectionResponse;
+}
 
 /**
  * Watches every command queued on `connection` and the status flags of every OK and EOF packet
@@ -186,33 +200,33 @@ const OK_STATES = new Set(['resultsetHeader', 'pingResponse', 'resetConnectionRe
  */
 export function observeConnection(connection: mysql.Connection, observer: ConnectionObserver): void {
   const internals = connection as unknown as ConnectionInternals;
-  const handlePacket = internals.handlePacket.bind(internals);
-  const addCommand = internals.addCommand.bind(internals);
-  const notifyError = internals._notifyError.bind(internals);
+  // The originals, called with the connection as `this` (a plain call, not a bound function's:
+  // handlePacket runs for every packet).
+  const { handlePacket, addCommand, _notifyError: notifyError } = internals;
   internals.handlePacket = function observedHandlePacket(this: ConnectionInternals, packet) {
     if (packet !== undefined) {
       const first = packet.buffer[packet.offset];
       if (first === 0xfe && packet.isEOF()) {
         observer.status(packet.eofStatusFlags());
-      } else if (first === 0x00 && OK_STATES.has(this._command?.next?.name ?? '')) {
+      } else if (first === 0x00 && expectsOkPacket(this._command)) {
         const flags = okPacketStatus(packet.buffer, packet.offset);
         if (flags !== undefined) observer.status(flags);
       }
     }
-    handlePacket(packet);
+    handlePacket.call(this, packet);
   };
   internals.addCommand = function observedAddCommand(this: ConnectionInternals, command) {
     const kind = COMMAND_KINDS[command.constructor.name] ?? 'other';
     const text = kind === 'statement' ? (command.sql ?? command.query) : undefined;
     observer.command(kind, typeof text === 'string' ? text : undefined);
-    return addCommand(command);
+    return addCommand.call(this, command);
   };
   // Once per connection, not a wrapper around each command's callback: that one cost more than
   // the rest of the observer (measured with Kysely at concurrency 16: a fifth more CPU per query,
   // and V8 promoted every query's objects to the old generation).
   internals._notifyError = function observedNotifyError(err) {
     if (isFatal(err)) observer.fatal(err);
-    notifyError(err);
+    notifyError.call(this, err);
   };
 }
 

@@ -41,10 +41,29 @@ export class ConnectionFacade {
   /** Commands without a callback sent during this lease and not ended yet, with the streams made of them. */
   readonly #unfinished = new Set<{ readonly command: CommandEvents; readonly streams: Set<Readable> }>();
   /**
-   * The functions the Proxy hands out, made once per property and real value: an ORM reads them
-   * on every statement, and mysql2 replaces some on the instance (addCommand once closed).
+   * The functions the Proxy hands out for the real connection's other methods, made once per
+   * property and real value: mysql2 replaces some on the instance (addCommand once closed).
    */
   readonly #methods = new Map<PropertyKey, { readonly source: unknown; readonly method: (...args: unknown[]) => unknown }>();
+  /** query() and execute() as the Proxy hands them out: read on every statement, so kept apart from #methods. */
+  readonly #query = new StatementSlot((method) => this.#statement('query', method));
+  readonly #execute = new StatementSlot((method) => this.#statement('execute', method));
+  /** The pool connection's own methods, which the real connection lacks or must not run. */
+  readonly #release = (): void => {
+    if (this.#end()) this.#leaseEnd.release();
+  };
+  readonly #destroy = (): void => {
+    if (this.#end()) this.#leaseEnd.destroy();
+  };
+  /**
+   * As mysql2's pool connection does (without gracefulEnd): end() gives it back, never closes
+   * it. Drizzle's iterator ends its pooled connection so.
+   */
+  readonly #endLease = (callback?: unknown): void => {
+    if (this.#end()) this.#leaseEnd.release();
+    if (typeof callback === 'function') (callback as () => void)();
+  };
+  readonly #promise = (): unknown => promisePoolConnection(this.object);
   #lent = false;
   #config: Record<string, unknown> | undefined;
 
@@ -58,73 +77,71 @@ export class ConnectionFacade {
     this.#real = real;
     this.#defaults = defaults;
     this.#leaseEnd = leaseEnd;
-    // The real connection stands in for a pool connection: the traps below add what it lacks.
+    // The real connection stands in for a pool connection: the trap below adds what it lacks.
+    // Every read of the ORM's goes through it, so the names read on every statement come first,
+    // each as a plain property read (a computed one, target[property], is V8's megamorphic path).
     const connection: object = real;
     this.object = new Proxy(connection as PoolConnection, {
       get: (target, property) => {
-        if (property === 'config') {
-          this.#config ??= sanitized(target.config as unknown as Record<string, unknown>);
-          return this.#config;
+        switch (property) {
+          case 'then':
+            // Not a thenable: every promise resolved with the connection asks (Kysely: twice per checkout).
+            return undefined;
+          case 'query':
+            return this.#query.for((target as unknown as StatementMethods).query);
+          case 'execute':
+            return this.#execute.for((target as unknown as StatementMethods).execute);
+          case 'release':
+          case Symbol.dispose:
+            return this.#release;
+          case 'destroy':
+            return this.#destroy;
+          case 'end':
+            return this.#endLease;
+          case 'promise':
+            return this.#promise;
+          case 'config':
+            this.#config ??= sanitized(target.config as unknown as Record<string, unknown>);
+            return this.#config;
+          default:
+            break;
         }
-        // A plain read: Reflect.get with a receiver takes V8's slow generic path (measured: a
-        // tenth of a checkout's cost, with 'then' read twice per checkout by every promise that
-        // resolves with the connection).
+        // A plain read: Reflect.get with a receiver takes V8's slow generic path.
         const value: unknown = (target as unknown as Record<PropertyKey, unknown>)[property];
+        if (typeof value !== 'function') return value;
         const made = this.#methods.get(property);
         if (made !== undefined && made.source === value) return made.method;
-        const method = this.#method(property, value);
-        if (method === undefined) return value;
+        const method = this.#method(property, value as (...args: unknown[]) => unknown);
         this.#methods.set(property, { source: value, method });
         return method;
       },
     });
   }
 
-  /** What the Proxy returns for `property` (whose value on the real connection is `value`); undefined for a plain value. */
-  #method(property: PropertyKey, value: unknown): ((...args: unknown[]) => unknown) | undefined {
-    switch (property) {
-      case 'release':
-      case Symbol.dispose:
-        return () => {
-          if (this.#end()) this.#leaseEnd.release();
-        };
-      case 'destroy':
-        return () => {
-          if (this.#end()) this.#leaseEnd.destroy();
-        };
-      case 'end':
-        // As mysql2's pool connection does (without gracefulEnd): end() gives it back, never
-        // closes it. Drizzle's iterator ends its pooled connection so.
-        return (callback?: unknown) => {
-          if (this.#end()) this.#leaseEnd.release();
-          if (typeof callback === 'function') (callback as () => void)();
-        };
-      case 'promise':
-        return () => promisePoolConnection(this.object);
-      default:
-        break;
-    }
-    if (typeof value !== 'function') return undefined;
+  /** What the Proxy returns for another method of the real connection. */
+  #method(property: PropertyKey, method: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
     const real = this.#real;
-    const method = value as (...args: unknown[]) => unknown;
     if (property === 'on' || property === 'once' || property === 'off' || property === 'removeListener' || property === 'addListener') {
       return (...args: unknown[]) => method.apply(real, args);
     }
-    if (property === 'query' || property === 'execute') {
-      return (...args: unknown[]): unknown => {
-        if (!this.#lent) throw released(property);
-        if (args.length > 0) {
-          args[0] = queryWithDefaults(args[0], this.#defaults);
-          const last = args.length - 1;
-          const callback = args[last];
-          if (typeof callback === 'function') args[last] = this.#watchingFatal(callback as StatementCallback);
-          else if (!madeWithCallback(args[0])) return this.#watchedWithoutCallback(() => method.apply(real, args));
-        }
-        return method.apply(real, args);
-      };
-    }
     return (...args: unknown[]): unknown => {
       if (!this.#lent) throw released(String(property));
+      return method.apply(real, args);
+    };
+  }
+
+  /** query() or execute() on the real connection, with the facade's defaults and watch. */
+  #statement(name: 'query' | 'execute', method: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+    const real = this.#real;
+    return (...args: unknown[]): unknown => {
+      if (!this.#lent) throw released(name);
+      if (args.length > 0) {
+        args[0] = queryWithDefaults(args[0], this.#defaults);
+        const last = args.length - 1;
+        const callback = args[last];
+        if (typeof callback === 'function') args[last] = this.#watchingFatal(callback as StatementCallback);
+        else if (!madeWithCallback(args[0])) return this.#watchedWithoutCallback(() => method.apply(real, args));
+      }
       return method.apply(real, args);
     };
   }
@@ -248,6 +265,28 @@ export function queryWithDefaults(options: unknown, defaults: QueryDefaults | un
   return options;
 }
 
+/**
+ * One of query() and execute() as handed out: made again only when mysql2 replaced the real one
+ * on the instance.
+ */
+class StatementSlot {
+  readonly #make: (method: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown;
+  #source: unknown;
+  #method: ((...args: unknown[]) => unknown) | undefined;
+
+  constructor(make: (method: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown) {
+    this.#make = make;
+  }
+
+  for(real: unknown): (...args: unknown[]) => unknown {
+    if (this.#method === undefined || this.#source !== real) {
+      this.#source = real;
+      this.#method = this.#make(real as (...args: unknown[]) => unknown);
+    }
+    return this.#method;
+  }
+}
+
 /** A mysql2 command as an emitter: what #watchedWithoutCallback tells of a lost connection. */
 interface CommandEvents {
   emit(event: 'error', err: unknown): boolean;
@@ -264,6 +303,9 @@ function isCommand(value: unknown): value is CommandEvents {
 }
 
 type StatementCallback = (err: unknown, ...results: unknown[]) => void;
+
+/** The real connection's statement methods, as values (the trap hands out wrappers). */
+type StatementMethods = Readonly<Record<'query' | 'execute', unknown>>;
 
 /** A query command made with a callback (the pool's own query, which watches it itself). */
 function madeWithCallback(first: unknown): boolean {

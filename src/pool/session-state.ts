@@ -24,6 +24,10 @@ export type Cleanup =
   /** The state cannot be known or restored: close the connection. */
   | { readonly kind: 'destroy'; readonly why: string };
 
+// The common answers, made once: every give-back asks.
+const NOTHING: Cleanup = { kind: 'none' };
+const ROLLBACK: Cleanup = { kind: 'rollback' };
+
 /**
  * Follows one connection's session state from what the server says (the status flags of every
  * OK and EOF packet, with `session_track_state_change` on) and what the statement text shows
@@ -116,13 +120,13 @@ export class SessionState {
    */
   cleanup(mode: ResetMode, hasDefaultSchema: boolean): Cleanup {
     const needsRollback = this.#inTransaction || this.#autocommitOff;
-    if (mode === 'never') return needsRollback ? { kind: 'rollback' } : { kind: 'none' };
+    if (mode === 'never') return needsRollback ? ROLLBACK : NOTHING;
     if (this.#unknown !== undefined) return { kind: 'destroy', why: `the session sent ${this.#unknown}` };
     const changed = this.#changed || this.#autocommitOff || (!this.#trackingOn && this.#used) || (mode === 'always' && this.#used);
     if (this.#schemaSwitched && !hasDefaultSchema) {
       return { kind: 'destroy', why: 'the session switched schema (USE) and no db.database (DB_NAME) is set to switch back to' };
     }
     if (changed || this.#schemaSwitched) return { kind: 'reset', schemaSwitched: this.#schemaSwitched };
-    return needsRollback ? { kind: 'rollback' } : { kind: 'none' };
+    return needsRollback ? ROLLBACK : NOTHING;
   }
 }
