@@ -189,8 +189,8 @@ const COMMAND_KINDS: Readonly<Record<string, CommandKind>> = {
  */
 function expectsOkPacket(command: CommandInternals | null | undefined): boolean {
   const next = command?.next;
-  if (next === undefined || next === null) return false;
-  return next === command?.resultsetHeader || next === command?.pingResponse || next === command?.resetConnectionResponse;
+  if (command === undefined || command === null || next === undefined || next === null) return false;
+  return next === command.resultsetHeader || next === command.pingResponse || next === command.resetConnectionResponse;
 }
 
 /**

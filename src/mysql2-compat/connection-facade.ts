@@ -40,14 +40,11 @@ export class ConnectionFacade {
   readonly #defaults: QueryDefaults | undefined;
   /** Commands without a callback sent during this lease and not ended yet, with the streams made of them. */
   readonly #unfinished = new Set<{ readonly command: CommandEvents; readonly streams: Set<Readable> }>();
-  /**
-   * The functions the Proxy hands out for the real connection's other methods, made once per
-   * property and real value: mysql2 replaces some on the instance (addCommand once closed).
-   */
-  readonly #methods = new Map<PropertyKey, { readonly source: unknown; readonly method: (...args: unknown[]) => unknown }>();
-  /** query() and execute() as the Proxy hands them out: read on every statement, so kept apart from #methods. */
-  readonly #query = new StatementSlot((method) => this.#statement('query', method));
-  readonly #execute = new StatementSlot((method) => this.#statement('execute', method));
+  /** The wrappers the Proxy hands out for the real connection's other methods, by property. */
+  readonly #methods = new Map<PropertyKey, MethodSlot>();
+  /** query() and execute(): read on every statement, so held in fields rather than looked up in #methods. */
+  readonly #query = new MethodSlot((method) => this.#statement('query', method));
+  readonly #execute = new MethodSlot((method) => this.#statement('execute', method));
   /** The pool connection's own methods, which the real connection lacks or must not run. */
   readonly #release = (): void => {
     if (this.#end()) this.#leaseEnd.release();
@@ -109,11 +106,12 @@ export class ConnectionFacade {
         // A plain read: Reflect.get with a receiver takes V8's slow generic path.
         const value: unknown = (target as unknown as Record<PropertyKey, unknown>)[property];
         if (typeof value !== 'function') return value;
-        const made = this.#methods.get(property);
-        if (made !== undefined && made.source === value) return made.method;
-        const method = this.#method(property, value as (...args: unknown[]) => unknown);
-        this.#methods.set(property, { source: value, method });
-        return method;
+        let slot = this.#methods.get(property);
+        if (slot === undefined) {
+          slot = new MethodSlot((method) => this.#method(property, method));
+          this.#methods.set(property, slot);
+        }
+        return slot.for(value);
       },
     });
   }
@@ -266,10 +264,10 @@ export function queryWithDefaults(options: unknown, defaults: QueryDefaults | un
 }
 
 /**
- * One of query() and execute() as handed out: made again only when mysql2 replaced the real one
- * on the instance.
+ * The wrapper the Proxy hands out for one method of the real connection: made once, and again
+ * only when mysql2 replaced the real method on the instance (addCommand once closed).
  */
-class StatementSlot {
+class MethodSlot {
   readonly #make: (method: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown;
   #source: unknown;
   #method: ((...args: unknown[]) => unknown) | undefined;
